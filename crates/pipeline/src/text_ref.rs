@@ -1,0 +1,131 @@
+//! References found in text formats (CSS, JS, source-map comments): where each one sits in
+//! the source, its value, and how a replacement is spliced back without touching any other byte.
+
+use std::ops::Range;
+
+/// How the value of a reference is delimited in the source, which decides how a
+/// replacement value must be escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextContext {
+    /// Inside a CSS string (`url("x")`, `@import 'x'`), delimited by this quote.
+    CssString(char),
+    /// An unquoted CSS `url(x)`.
+    CssUnquotedUrl,
+    /// Inside a JS string literal delimited by this quote (`'`, `"` or a template's `` ` ``
+    /// without substitutions).
+    JsString(char),
+    /// The value of a `sourceMappingURL=` comment, which ends at whitespace or `*/`.
+    Comment,
+}
+
+/// A reference found in a text file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRef {
+    /// Byte range of the value in the source, without quotes or `url(`/`)`.
+    pub span: Range<usize>,
+    /// The value with the language's escapes resolved (CSS `\` escapes, JS string escapes),
+    /// still percent-encoded as a URL.
+    pub value: String,
+    /// How the value is delimited.
+    pub context: TextContext,
+    /// 1-based line and column (in characters) of the start of the span.
+    pub line: u32,
+    pub column: u32,
+}
+
+/// Rewrites `source`, replacing the span of each `(reference, new value)` pair with the new
+/// value escaped for its context. Every other byte is kept. Spans must not overlap.
+pub fn splice(source: &str, mut replacements: Vec<(&TextRef, String)>) -> String {
+    replacements.sort_by_key(|(r, _)| r.span.start);
+    let mut out = String::with_capacity(source.len() + replacements.len() * 16);
+    let mut at = 0;
+    for (reference, value) in replacements {
+        out.push_str(&source[at..reference.span.start]);
+        out.push_str(&escape(&value, reference.context));
+        at = reference.span.end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// Escapes a URL value so that it reads back as itself in the given context.
+pub fn escape(value: &str, context: TextContext) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match context {
+            TextContext::CssString(q) if c == q || c == '\\' || c == '\n' => {
+                out.push_str(&format!("\\{:x} ", c as u32));
+            }
+            TextContext::CssUnquotedUrl
+                if c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '\\') || c.is_control() =>
+            {
+                out.push_str(&format!("\\{:x} ", c as u32));
+            }
+            TextContext::JsString(q) if c == q || c == '\\' || c == '\n' || c == '\r' || (q == '`' && c == '$') => {
+                out.push('\\');
+                out.push(if c == '\n' { 'n' } else if c == '\r' { 'r' } else { c });
+            }
+            TextContext::Comment if c.is_whitespace() => out.push_str("%20"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Maps byte offsets to 1-based (line, column in characters).
+#[derive(Debug)]
+pub struct LineIndex<'a> {
+    source: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub fn new(source: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(source.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
+        Self { source, line_starts }
+    }
+
+    pub fn line_column(&self, offset: usize) -> (u32, u32) {
+        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.line_starts[line];
+        let end = offset.min(self.source.len());
+        let column = self.source.get(start..end).map_or(end - start, |s| s.chars().count());
+        (line as u32 + 1, column as u32 + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_ref(span: Range<usize>, context: TextContext) -> TextRef {
+        TextRef { span, value: String::new(), context, line: 1, column: 1 }
+    }
+
+    #[test]
+    fn splice_replaces_only_the_spans() {
+        let src = "a { background: url(x.png) } b { src: url('y.woff') }";
+        let r1 = text_ref(20..25, TextContext::CssUnquotedUrl);
+        let r2 = text_ref(43..49, TextContext::CssString('\''));
+        let out = splice(src, vec![(&r2, "y.F.woff".into()), (&r1, "x.F.png".into())]);
+        assert_eq!(out, "a { background: url(x.F.png) } b { src: url('y.F.woff') }");
+    }
+
+    #[test]
+    fn escapes_per_context() {
+        assert_eq!(escape("a b(1).png", TextContext::CssUnquotedUrl), "a\\20 b\\28 1\\29 .png");
+        assert_eq!(escape("it's.png", TextContext::CssString('\'')), "it\\27 s.png");
+        assert_eq!(escape("it's.png", TextContext::CssString('"')), "it's.png");
+        assert_eq!(escape("a'b.js", TextContext::JsString('\'')), "a\\'b.js");
+        assert_eq!(escape("${x}.js", TextContext::JsString('`')), "\\${x}.js");
+    }
+
+    #[test]
+    fn line_columns_count_characters() {
+        let idx = LineIndex::new("ab\ncdé f\n");
+        assert_eq!(idx.line_column(0), (1, 1));
+        assert_eq!(idx.line_column(3), (2, 1));
+        assert_eq!(idx.line_column(8), (2, 5));
+    }
+}
