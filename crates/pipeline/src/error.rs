@@ -1,0 +1,126 @@
+//! What can stop a build (`BuildError`) and what it reports without stopping (`Warning`).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// A build that cannot complete. The previous output is always left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("input directory `{path}` does not exist", path = path.display())]
+    InputMissing { path: PathBuf },
+    #[error("input `{path}` is not a directory", path = path.display())]
+    InputNotDirectory { path: PathBuf },
+    #[error(
+        "output `{output}` is inside the input `{input}`; hint: choose an output outside the input, such as `build` beside it",
+        output = output.display(), input = input.display()
+    )]
+    OutputInsideInput { output: PathBuf, input: PathBuf },
+    #[error(
+        "input `{input}` is inside the output `{output}`; hint: choose an output that does not contain the input",
+        output = output.display(), input = input.display()
+    )]
+    InputInsideOutput { output: PathBuf, input: PathBuf },
+    #[error(
+        "output `{path}` exists and is not an assetc build (it has no `assetc-manifest.json`); hint: remove it or choose another `--output`",
+        path = path.display()
+    )]
+    NotABuild { path: PathBuf },
+    #[error(
+        "the previous build's manifest `{path}` cannot be read: {message}; hint: remove the output directory and build again",
+        path = path.display()
+    )]
+    PreviousManifest { path: PathBuf, message: String },
+    #[error("`{path}`: {source}", path = path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error(
+        "`{path}` is not a regular file (a FIFO, socket or device); hint: remove it or add it to the excludes",
+        path = path.display()
+    )]
+    NotAFile { path: PathBuf },
+    #[error(
+        "the file name `{path}` is not valid UTF-8, so no URL can name it; hint: rename it or add it to the excludes",
+        path = path.display()
+    )]
+    NonUtf8Name { path: PathBuf },
+    #[error(
+        "`{path}` has the name of the manifest the build writes; hint: rename it or add it to the excludes",
+        path = path.display()
+    )]
+    ManifestNameTaken { path: PathBuf },
+    #[error("`{a}` and `{b}` would both be served as `{served}`; hint: rename one of them")]
+    NameClash { a: String, b: String, served: String },
+    #[error("invalid glob `{glob}`: {message}")]
+    Glob { glob: String, message: String },
+    #[error("invalid base URL `{base_url}`: {message}")]
+    BaseUrl { base_url: String, message: String },
+    #[error("cannot rewrite `{path}`: {message}")]
+    Rewrite { path: String, message: String },
+    #[error("{} warning{} and --strict is set", warnings.len(), if warnings.len() == 1 { "" } else { "s" })]
+    Strict { warnings: Vec<Warning> },
+}
+
+impl BuildError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
+        let path = path.into();
+        move |source| Self::Io { path, source }
+    }
+}
+
+/// Something the build noticed and worked around. `--strict` turns any warning into a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// The source file (logical path), or the input path for walk warnings.
+    pub file: String,
+    /// 1-based position of the reference, when the warning is about one.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    #[serde(flatten)]
+    pub kind: WarningKind,
+}
+
+/// What a warning is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WarningKind {
+    /// A local reference to a file that is not in the input.
+    BrokenReference { reference: String, resolved: String },
+    /// A reference whose `..` segments climb above the input root.
+    OutsideRoot { reference: String },
+    /// A reference whose percent-encoding does not decode to UTF-8.
+    Undecodable { reference: String },
+    /// A symlink to somewhere outside the input, not followed.
+    SymlinkOutsideRoot { target: String },
+    /// A symlink that points at nothing, or at one of its own ancestors.
+    BrokenSymlink { message: String },
+    /// A file whose text could not be rewritten (for example an unsupported encoding).
+    NotRewritten { message: String },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, ":{line}:{column}")?;
+        }
+        match &self.kind {
+            WarningKind::BrokenReference { reference, resolved } => write!(
+                f,
+                ": reference `{reference}` resolves to `{resolved}`, which is not in the input"
+            ),
+            WarningKind::OutsideRoot { reference } => {
+                write!(f, ": reference `{reference}` leaves the input root")
+            }
+            WarningKind::Undecodable { reference } => {
+                write!(f, ": reference `{reference}` does not percent-decode to UTF-8")
+            }
+            WarningKind::SymlinkOutsideRoot { target } => {
+                write!(f, ": symlink to `{target}`, outside the input, not followed")
+            }
+            WarningKind::BrokenSymlink { message } => write!(f, ": symlink not followed: {message}"),
+            WarningKind::NotRewritten { message } => write!(f, ": not rewritten: {message}"),
+        }
+    }
+}
