@@ -95,6 +95,30 @@ impl<'a> LineIndex<'a> {
     }
 }
 
+/// Fills in `line` and `column` of every reference, in one pass over `source` however many
+/// references share a line (minified files put thousands on one), with the same numbering as
+/// [`LineIndex`]. Sorts `refs` by span start.
+pub fn locate(source: &str, refs: &mut [TextRef]) {
+    refs.sort_by_key(|r| r.span.start);
+    let (mut at, mut line, mut column) = (0usize, 1u32, 1u32);
+    for r in refs.iter_mut() {
+        let target = r.span.start.min(source.len());
+        if let Some(skipped) = source.get(at..target) {
+            for c in skipped.chars() {
+                if c == '\n' {
+                    line += 1;
+                    column = 1;
+                } else {
+                    column += 1;
+                }
+            }
+            at = target;
+        }
+        r.line = line;
+        r.column = column;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +151,20 @@ mod tests {
         assert_eq!(idx.line_column(0), (1, 1));
         assert_eq!(idx.line_column(3), (2, 1));
         assert_eq!(idx.line_column(8), (2, 5));
+    }
+
+    #[test]
+    fn locate_agrees_with_line_index() {
+        let src = "ab\ncdé f\n\nxyz";
+        let idx = LineIndex::new(src);
+        let mut refs: Vec<TextRef> = [13, 0, 8, 3, 11]
+            .iter()
+            .map(|&at| text_ref(at..at, TextContext::Comment))
+            .collect();
+        locate(src, &mut refs);
+        for r in &refs {
+            assert_eq!((r.line, r.column), idx.line_column(r.span.start), "at {}", r.span.start);
+        }
+        assert_eq!(refs.iter().map(|r| r.span.start).collect::<Vec<_>>(), [0, 3, 8, 11, 13]);
     }
 }
