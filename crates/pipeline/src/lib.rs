@@ -1,8 +1,13 @@
 //! assetc's build: walk the input, find references, name files by content, write atomically.
 
+pub mod build;
+pub mod entry_points;
 pub mod error;
+pub mod graph;
 pub mod html;
+pub mod output;
 pub mod text_ref;
 pub mod walk;
 
+pub use build::{build, BuildOptions, BuildReport};
 pub use error::{BuildError, Warning, WarningKind};

@@ -1,0 +1,133 @@
+//! Atomic output: a new tree is written in a staging directory beside the output and
+//! exchanged with the current tree in one step, so readers see the old build or the new
+//! one, never a mix, and a build killed at any moment leaves the old one whole.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::BuildError;
+
+/// A staging directory being filled. Dropped without [`Staging::commit`], it is removed.
+#[derive(Debug)]
+pub struct Staging {
+    dir: PathBuf,
+    output: PathBuf,
+    committed: bool,
+}
+
+/// The name prefix of staging directories for `output`: hidden, and beside it so that the
+/// final rename stays on one filesystem.
+fn staging_prefix(output: &Path) -> String {
+    let name = output.file_name().map_or_else(|| "build".into(), |n| n.to_string_lossy().into_owned());
+    format!(".{name}.assetc-staging-")
+}
+
+impl Staging {
+    /// Removes staging directories that earlier, killed builds left beside `output`, then
+    /// creates a fresh one.
+    pub fn begin(output: &Path) -> Result<Self, BuildError> {
+        let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+        let prefix = staging_prefix(output);
+        for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
+            let entry = entry.map_err(BuildError::io(parent))?;
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                remove_tree(&entry.path()).map_err(BuildError::io(entry.path()))?;
+            }
+        }
+        let dir = parent.join(format!("{prefix}{}", std::process::id()));
+        fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
+        Ok(Self { dir, output: output.to_path_buf(), committed: false })
+    }
+
+    /// The directory to write the new tree into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes the staged tree the output in one step and removes the previous tree.
+    pub fn commit(mut self) -> Result<(), BuildError> {
+        if self.output.exists() {
+            exchange(&self.dir, &self.output).map_err(BuildError::io(&self.output))?;
+            // The staging path now holds the previous tree; removing it is cleanup, and a
+            // failure here leaves a hidden directory that the next build removes.
+            let _ = remove_tree(&self.dir);
+        } else {
+            fs::rename(&self.dir, &self.output).map_err(BuildError::io(&self.output))?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = remove_tree(&self.dir);
+        }
+    }
+}
+
+fn remove_tree(path: &Path) -> io::Result<()> {
+    match fs::remove_dir_all(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Swaps two directories atomically (Linux `renameat2(RENAME_EXCHANGE)`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+}
+
+/// Elsewhere there is no atomic exchange: the old tree is renamed aside and the new one
+/// renamed into place, leaving a moment in which the output path does not exist.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    let aside = a.with_extension("previous");
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_exchanges_and_drop_cleans_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("build");
+        fs::create_dir(&output).unwrap();
+        fs::write(output.join("old"), "old").unwrap();
+
+        let staging = Staging::begin(&output).unwrap();
+        fs::write(staging.dir().join("new"), "new").unwrap();
+        let staged = staging.dir().to_path_buf();
+        drop(staging);
+        assert!(!staged.exists(), "an abandoned staging directory is removed");
+        assert!(output.join("old").exists());
+
+        let staging = Staging::begin(&output).unwrap();
+        fs::write(staging.dir().join("new"), "new").unwrap();
+        staging.commit().unwrap();
+        assert!(output.join("new").exists() && !output.join("old").exists());
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers, ["build"]);
+    }
+
+    #[test]
+    fn leftovers_of_killed_builds_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("out");
+        let stale = dir.path().join(".out.assetc-staging-999999");
+        fs::create_dir_all(stale.join("x")).unwrap();
+        let staging = Staging::begin(&output).unwrap();
+        assert!(!stale.exists());
+        staging.commit().unwrap();
+        assert!(output.is_dir());
+    }
+}
