@@ -1,0 +1,45 @@
+//! `assetc.toml`: project configuration, read from the directory assetc runs in (never
+//! from the input, so it is never published). Command-line flags win over it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::Deserialize;
+
+/// The whole file. Unknown keys are errors, so a typo never silently does nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub build: BuildConfig,
+}
+
+/// `[build]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BuildConfig {
+    pub input: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    pub base_url: Option<String>,
+    pub strict: Option<bool>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub entry_points: Vec<String>,
+}
+
+pub const DEFAULT_CONFIG_FILE: &str = "assetc.toml";
+
+impl Config {
+    /// Reads `path`, or `assetc.toml` in the current directory when it exists.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Self::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read the configuration `{}`", path.display())),
+        };
+        toml::from_str(&text).with_context(|| format!("invalid configuration in `{}`", path.display()))
+    }
+}
