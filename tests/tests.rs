@@ -1,1 +1,5 @@
-//! e2e
+//! End-to-end tests: the real `assetc` binary on trees written into temp dirs, checked
+//! through its output files and, for the server, over real sockets with real clients.
+
+mod build;
+mod common;

@@ -15,13 +15,31 @@ use crate::ui;
 pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let c = &config.build;
     let options = BuildOptions {
-        input: args.input.or_else(|| c.input.clone()).unwrap_or_else(|| PathBuf::from("assets")),
-        output: args.output.or_else(|| c.output.clone()).unwrap_or_else(|| PathBuf::from("build")),
-        base_url: args.base_url.or_else(|| c.base_url.clone()).unwrap_or_else(|| "/".into()),
+        input: args
+            .input
+            .or_else(|| c.input.clone())
+            .unwrap_or_else(|| PathBuf::from("assets")),
+        output: args
+            .output
+            .or_else(|| c.output.clone())
+            .unwrap_or_else(|| PathBuf::from("build")),
+        base_url: args
+            .base_url
+            .or_else(|| c.base_url.clone())
+            .unwrap_or_else(|| "/".into()),
         strict: args.strict || c.strict.unwrap_or(false),
-        include: if args.include.is_empty() { c.include.clone() } else { args.include },
+        include: if args.include.is_empty() {
+            c.include.clone()
+        } else {
+            args.include
+        },
         exclude: c.exclude.iter().cloned().chain(args.exclude).collect(),
-        entry_points: c.entry_points.iter().cloned().chain(args.entry_point).collect(),
+        entry_points: c
+            .entry_points
+            .iter()
+            .cloned()
+            .chain(args.entry_point)
+            .collect(),
         build_time: build_time()?,
     };
     let started = Instant::now();
@@ -40,7 +58,13 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
         Err(e) => {
-            return Err(e).with_context(|| format!("build of `{}` failed; `{}` is unchanged", options.input.display(), options.output.display()))
+            return Err(e).with_context(|| {
+                format!(
+                    "build of `{}` failed; `{}` is unchanged",
+                    options.input.display(),
+                    options.output.display()
+                )
+            })
         }
     };
     for w in &report.warnings {
@@ -81,7 +105,13 @@ fn build_time() -> anyhow::Result<i64> {
             .parse::<i64>()
             .ok()
             .filter(|&t| t >= 0)
-            .with_context(|| format!("`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`")),
-        Err(_) => Ok(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)),
+            .with_context(|| {
+                format!(
+                    "`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`"
+                )
+            }),
+        Err(_) => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)),
     }
 }

@@ -37,9 +37,15 @@ impl Config {
         };
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(Self::default()),
-            Err(e) => return Err(e).with_context(|| format!("cannot read the configuration `{}`", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Self::default())
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("cannot read the configuration `{}`", path.display()))
+            }
         };
-        toml::from_str(&text).with_context(|| format!("invalid configuration in `{}`", path.display()))
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration in `{}`", path.display()))
     }
 }

@@ -100,10 +100,15 @@ fn html_meta_charset(head: &[u8]) -> Option<String> {
             rest = trim_start(rest);
             if let Some(r) = rest.strip_prefix(b"=") {
                 let r = trim_start(r);
-                let r = r.strip_prefix(b"\"").or_else(|| r.strip_prefix(b"'")).unwrap_or(r);
+                let r = r
+                    .strip_prefix(b"\"")
+                    .or_else(|| r.strip_prefix(b"'"))
+                    .unwrap_or(r);
                 let len = r
                     .iter()
-                    .position(|&b| matches!(b, b'"' | b'\'' | b';' | b'/' | b'>') || b.is_ascii_whitespace())
+                    .position(|&b| {
+                        matches!(b, b'"' | b'\'' | b';' | b'/' | b'>') || b.is_ascii_whitespace()
+                    })
                     .unwrap_or(r.len());
                 if let Some(cs) = charset_token(&r[..len]) {
                     return Some(cs);
@@ -119,7 +124,8 @@ fn charset_token(bytes: &[u8]) -> Option<String> {
     let s = std::str::from_utf8(bytes).ok()?.trim().to_ascii_lowercase();
     let valid = !s.is_empty()
         && s.len() <= 40
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     valid.then(|| if s == "utf8" { "utf-8".to_owned() } else { s })
 }
 
@@ -138,10 +144,16 @@ mod tests {
 
     #[test]
     fn media_types() {
-        assert_eq!(content_type("app.js", b""), "text/javascript; charset=utf-8");
+        assert_eq!(
+            content_type("app.js", b""),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(content_type("a.mjs", b""), "text/javascript; charset=utf-8");
         assert_eq!(content_type("site.CSS", b""), "text/css; charset=utf-8");
-        assert_eq!(content_type("x.webmanifest", b""), "application/manifest+json; charset=utf-8");
+        assert_eq!(
+            content_type("x.webmanifest", b""),
+            "application/manifest+json; charset=utf-8"
+        );
         assert_eq!(content_type("f.woff2", b""), "font/woff2");
         assert_eq!(content_type("i.png", b""), "image/png");
         assert_eq!(content_type("LICENSE", b""), "application/octet-stream");
@@ -151,12 +163,30 @@ mod tests {
     #[test]
     fn charsets_are_read_from_the_file() {
         let html = b"<!doctype html><html><head><META Charset=\"Windows-1252\">";
-        assert_eq!(content_type("a.html", html), "text/html; charset=windows-1252");
+        assert_eq!(
+            content_type("a.html", html),
+            "text/html; charset=windows-1252"
+        );
         let html = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-1\">";
-        assert_eq!(content_type("a.html", html), "text/html; charset=iso-8859-1");
-        assert_eq!(content_type("a.html", b"<meta charset=utf8>"), "text/html; charset=utf-8");
-        assert_eq!(content_type("a.css", b"@charset \"koi8-r\";"), "text/css; charset=koi8-r");
-        assert_eq!(content_type("a.txt", b"\xFF\xFEh\0"), "text/plain; charset=utf-16le");
-        assert_eq!(content_type("a.html", b"<p>no meta</p>"), "text/html; charset=utf-8");
+        assert_eq!(
+            content_type("a.html", html),
+            "text/html; charset=iso-8859-1"
+        );
+        assert_eq!(
+            content_type("a.html", b"<meta charset=utf8>"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("a.css", b"@charset \"koi8-r\";"),
+            "text/css; charset=koi8-r"
+        );
+        assert_eq!(
+            content_type("a.txt", b"\xFF\xFEh\0"),
+            "text/plain; charset=utf-16le"
+        );
+        assert_eq!(
+            content_type("a.html", b"<p>no meta</p>"),
+            "text/html; charset=utf-8"
+        );
     }
 }

@@ -88,12 +88,17 @@ mod tests {
     fn fingerprint_and_etag_are_base64url_of_sha256() {
         let d = sha256(b"hello");
         // SHA-256("hello") = 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824
-        assert_eq!(hex(&d), "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        assert_eq!(
+            hex(&d),
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
         assert_eq!(fingerprint(&d), "LPJNul-wow4m");
         assert_eq!(fingerprint(&d).len(), FINGERPRINT_LEN);
         let etag = strong_etag(&d);
         assert_eq!(etag, "\"LPJNul-wow4m6Dsqxbninh\"");
         // RFC 9110 §8.8.3: etagc = %x21 / %x23-7E / obs-text.
-        assert!(etag[1..etag.len() - 1].bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)));
+        assert!(etag[1..etag.len() - 1]
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)));
     }
 }

@@ -47,7 +47,9 @@ impl LogicalPath {
 
     /// The last segment.
     pub fn file_name(&self) -> &str {
-        self.0.rsplit_once('/').map_or(self.0.as_str(), |(_, name)| name)
+        self.0
+            .rsplit_once('/')
+            .map_or(self.0.as_str(), |(_, name)| name)
     }
 
     /// The lowercased extension of the file name, if it has one (`"css"` for `a/b.min.CSS`).
@@ -141,23 +143,38 @@ mod tests {
         assert_eq!(lp("LICENSE").extension(), None);
         assert_eq!(lp("a/.htaccess").extension(), None);
         assert_eq!(lp("trailing.").extension(), None);
-        assert_eq!(lp("a/b.css").with_file_name("b.x.css").as_str(), "a/b.x.css");
+        assert_eq!(
+            lp("a/b.css").with_file_name("b.x.css").as_str(),
+            "a/b.x.css"
+        );
         assert_eq!(lp("b.css").with_file_name("c.css").as_str(), "c.css");
     }
 
     #[test]
     fn resolves_relative_references_against_the_file_directory() {
         let page = lp("blog/2024/post.html");
-        assert_eq!(page.resolve("img/a.png").unwrap().as_str(), "blog/2024/img/a.png");
-        assert_eq!(page.resolve("./img/a.png").unwrap().as_str(), "blog/2024/img/a.png");
-        assert_eq!(page.resolve("../../css/site.css").unwrap().as_str(), "css/site.css");
+        assert_eq!(
+            page.resolve("img/a.png").unwrap().as_str(),
+            "blog/2024/img/a.png"
+        );
+        assert_eq!(
+            page.resolve("./img/a.png").unwrap().as_str(),
+            "blog/2024/img/a.png"
+        );
+        assert_eq!(
+            page.resolve("../../css/site.css").unwrap().as_str(),
+            "css/site.css"
+        );
         assert_eq!(lp("index.html").resolve("a.css").unwrap().as_str(), "a.css");
     }
 
     #[test]
     fn resolves_root_relative_references_against_the_root() {
         let page = lp("blog/post.html");
-        assert_eq!(page.resolve("/css/site.css").unwrap().as_str(), "css/site.css");
+        assert_eq!(
+            page.resolve("/css/site.css").unwrap().as_str(),
+            "css/site.css"
+        );
         assert_eq!(page.resolve("/a/../b.css").unwrap().as_str(), "b.css");
     }
 
@@ -166,8 +183,14 @@ mod tests {
         let page = lp("a/b/page.html");
         assert_eq!(page.resolve("../../x.css").unwrap().as_str(), "x.css");
         assert_eq!(page.resolve("../c/../x.css").unwrap().as_str(), "a/x.css");
-        assert!(matches!(page.resolve("../../../x.css"), Err(LogicalPathError::EscapesRoot(_))));
-        assert!(matches!(lp("p.html").resolve("/../x.css"), Err(LogicalPathError::EscapesRoot(_))));
+        assert!(matches!(
+            page.resolve("../../../x.css"),
+            Err(LogicalPathError::EscapesRoot(_))
+        ));
+        assert!(matches!(
+            lp("p.html").resolve("/../x.css"),
+            Err(LogicalPathError::EscapesRoot(_))
+        ));
     }
 
     #[test]
@@ -177,7 +200,10 @@ mod tests {
         assert_eq!(page.resolve("/").unwrap().as_str(), "index.html");
         assert_eq!(page.resolve("").unwrap().as_str(), "docs/guide/index.html");
         assert_eq!(page.resolve("..").unwrap().as_str(), "docs/index.html");
-        assert_eq!(page.resolve("sub/.").unwrap().as_str(), "docs/guide/sub/index.html");
+        assert_eq!(
+            page.resolve("sub/.").unwrap().as_str(),
+            "docs/guide/sub/index.html"
+        );
     }
 
     #[test]

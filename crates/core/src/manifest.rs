@@ -52,7 +52,9 @@ pub struct Entry {
 pub enum ManifestError {
     #[error("not valid manifest JSON: {0}")]
     Json(#[from] serde_json::Error),
-    #[error("manifest version {found} is not supported (this assetc reads version {MANIFEST_VERSION})")]
+    #[error(
+        "manifest version {found} is not supported (this assetc reads version {MANIFEST_VERSION})"
+    )]
     Version { found: u32 },
 }
 
@@ -112,9 +114,18 @@ mod tests {
         let json = String::from_utf8(sample().to_json()).unwrap();
         let keys: Vec<&str> = json
             .lines()
-            .filter_map(|l| l.trim_start().strip_prefix('"')?.split_once("\":").map(|(k, _)| k))
+            .filter_map(|l| {
+                l.trim_start()
+                    .strip_prefix('"')?
+                    .split_once("\":")
+                    .map(|(k, _)| k)
+            })
             .collect();
-        let top: Vec<&str> = keys.iter().copied().filter(|k| ["base_url", "entries", "version"].contains(k)).collect();
+        let top: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| ["base_url", "entries", "version"].contains(k))
+            .collect();
         assert_eq!(top, ["base_url", "entries", "version"]);
         let entry_fields = &keys[3..11];
         let mut sorted = entry_fields.to_vec();
@@ -127,8 +138,13 @@ mod tests {
     fn round_trips_and_refuses_other_versions() {
         let m = sample();
         assert_eq!(Manifest::from_json(&m.to_json()).unwrap(), m);
-        let other = String::from_utf8(m.to_json()).unwrap().replace("\"version\": 1", "\"version\": 99");
-        assert!(matches!(Manifest::from_json(other.as_bytes()), Err(ManifestError::Version { found: 99 })));
+        let other = String::from_utf8(m.to_json())
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 99");
+        assert!(matches!(
+            Manifest::from_json(other.as_bytes()),
+            Err(ManifestError::Version { found: 99 })
+        ));
         assert!(Manifest::from_json(b"{").is_err());
     }
 }

@@ -60,7 +60,10 @@ pub fn classify(raw: &str) -> Reference<'_> {
         return Reference::Untouchable;
     }
     // Browsers treat `\` as `/` in http(s) URLs, so `/\host` and `\\host` are scheme-relative.
-    let mut head = trimmed.chars().take(2).map(|c| if c == '\\' { '/' } else { c });
+    let mut head = trimmed
+        .chars()
+        .take(2)
+        .map(|c| if c == '\\' { '/' } else { c });
     if head.next() == Some('/') && head.next() == Some('/') {
         return Reference::Untouchable;
     }
@@ -74,7 +77,9 @@ pub fn classify(raw: &str) -> Reference<'_> {
 }
 
 fn has_scheme(s: &str) -> bool {
-    let Some(colon) = s.find(':') else { return false };
+    let Some(colon) = s.find(':') else {
+        return false;
+    };
     let scheme = &s[..colon];
     let mut chars = scheme.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
@@ -124,7 +129,10 @@ pub fn encode_segment(segment: &str) -> String {
 
 /// Percent-encodes a `/`-separated path segment by segment.
 pub fn encode_path(path: &str) -> String {
-    path.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
+    path.split('/')
+        .map(encode_segment)
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[cfg(test)]
@@ -163,7 +171,10 @@ mod tests {
     #[test]
     fn local_references_split_into_parts() {
         let r = local(" ../css/a.css?v=1#x ");
-        assert_eq!((r.leading, r.path, r.suffix, r.trailing), (" ", "../css/a.css", "?v=1#x", " "));
+        assert_eq!(
+            (r.leading, r.path, r.suffix, r.trailing),
+            (" ", "../css/a.css", "?v=1#x", " ")
+        );
         let r = local("/img/logo.png#frag");
         assert_eq!((r.path, r.suffix), ("/img/logo.png", "#frag"));
         // A colon after a slash is not a scheme.
@@ -173,7 +184,10 @@ mod tests {
 
     #[test]
     fn percent_encoded_names_decode_once() {
-        assert_eq!(local("social%20card.png").decoded_path().unwrap(), "social card.png");
+        assert_eq!(
+            local("social%20card.png").decoded_path().unwrap(),
+            "social card.png"
+        );
         assert_eq!(local("%2525.png").decoded_path().unwrap(), "%25.png");
         assert_eq!(local("caf%C3%A9.png").decoded_path().unwrap(), "café.png");
         assert!(local("%C0%AE.png").decoded_path().is_err());
@@ -181,9 +195,15 @@ mod tests {
 
     #[test]
     fn rewriting_keeps_the_form_as_written() {
-        assert_eq!(local("../css/a.css?v=1#x").with_file_name("a.XYZ.css"), "../css/a.XYZ.css?v=1#x");
+        assert_eq!(
+            local("../css/a.css?v=1#x").with_file_name("a.XYZ.css"),
+            "../css/a.XYZ.css?v=1#x"
+        );
         assert_eq!(local("./a.css").with_file_name("a.XYZ.css"), "./a.XYZ.css");
-        assert_eq!(local("/img/a b.png").with_file_name("a b.F.png"), "/img/a%20b.F.png");
+        assert_eq!(
+            local("/img/a b.png").with_file_name("a b.F.png"),
+            "/img/a%20b.F.png"
+        );
         assert_eq!(local("a.png").with_file_name("a.F.png"), "a.F.png");
     }
 
@@ -193,6 +213,9 @@ mod tests {
         assert_eq!(encode_segment("café.png"), "caf%C3%A9.png");
         assert_eq!(encode_path("img/a b/c.png"), "img/a%20b/c.png");
         assert_eq!(encode_segment("jquery.min.Ab-_9.js"), "jquery.min.Ab-_9.js");
-        assert_eq!(local("x.css").under_base("/static/", "css/a b.F.css"), "/static/css/a%20b.F.css");
+        assert_eq!(
+            local("x.css").under_base("/static/", "css/a b.F.css"),
+            "/static/css/a%20b.F.css"
+        );
     }
 }

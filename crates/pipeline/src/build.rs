@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, sha256};
 use assetc_core::url_ref::{classify, LocalRef, Reference};
-use assetc_core::{content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
+use assetc_core::{
+    content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath,
+    Manifest, MANIFEST_FILE_NAME,
+};
 use sha2::{Digest as _, Sha256};
 
 use crate::entry_points::EntryPoints;
@@ -79,7 +82,12 @@ enum Body {
     /// Text that will be rewritten.
     Text(Vec<u8>),
     /// An opaque file already copied into the staging directory while it was hashed.
-    Staged { tmp: PathBuf, digest: Digest, size: u64, head: Vec<u8> },
+    Staged {
+        tmp: PathBuf,
+        digest: Digest,
+        size: u64,
+        head: Vec<u8>,
+    },
 }
 
 /// The result of naming one node.
@@ -112,23 +120,43 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         let format = format_of(&source.logical);
         let entry_point = entry_points.contains(&source.logical);
         let body = match format {
-            Format::Html => Body::Text(fs::read(&source.path).map_err(BuildError::io(&source.path))?),
+            Format::Html => {
+                Body::Text(fs::read(&source.path).map_err(BuildError::io(&source.path))?)
+            }
             Format::Opaque => copy_hashing(&source.path, &tmp_dir.join(i.to_string()))?,
         };
         let charset = match &body {
-            Body::Text(bytes) => content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into()),
+            Body::Text(bytes) => {
+                content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into())
+            }
             Body::Staged { .. } => String::new(),
         };
-        nodes.push(Node { source, format, entry_point, body, references: BTreeSet::new(), charset });
+        nodes.push(Node {
+            source,
+            format,
+            entry_point,
+            body,
+            references: BTreeSet::new(),
+            charset,
+        });
     }
-    let index: HashMap<LogicalPath, usize> = nodes.iter().enumerate().map(|(i, n)| (n.source.logical.clone(), i)).collect();
+    let index: HashMap<LogicalPath, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.source.logical.clone(), i))
+        .collect();
     let paths: Vec<LogicalPath> = nodes.iter().map(|n| n.source.logical.clone()).collect();
-    let resolver = Resolver { index: &index, paths: &paths };
+    let resolver = Resolver {
+        index: &index,
+        paths: &paths,
+    };
 
     // References: find every local target, warn about the missing ones.
     let mut not_rewritable = vec![false; nodes.len()];
     for (i, node) in nodes.iter_mut().enumerate() {
-        let Body::Text(bytes) = &node.body else { continue };
+        let Body::Text(bytes) = &node.body else {
+            continue;
+        };
         let from = node.source.logical.clone();
         let mut targets = BTreeSet::new();
         let scanned = rewrite_html(bytes, &node.charset, |r| {
@@ -147,7 +175,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             None
         });
         if let Err(message) = scanned {
-            warnings.push(Warning { file: from.to_string(), line: None, column: None, kind: WarningKind::NotRewritten { message } });
+            warnings.push(Warning {
+                file: from.to_string(),
+                line: None,
+                column: None,
+                kind: WarningKind::NotRewritten { message },
+            });
             not_rewritable[i] = true;
         }
         node.references = targets;
@@ -159,16 +192,37 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Names, leaves first: a file's bytes include the names of what it references.
     let edges: Vec<Vec<usize>> = nodes
         .iter()
-        .map(|n| n.references.iter().copied().filter(|&t| !nodes[t].entry_point).collect())
+        .map(|n| {
+            n.references
+                .iter()
+                .copied()
+                .filter(|&t| !nodes[t].entry_point)
+                .collect()
+        })
         .collect();
     let mut named: Vec<Option<Named>> = (0..nodes.len()).map(|_| None).collect();
     for component in components_in_dependency_order(&edges) {
         let cycle = component.len() > 1 || edges[component[0]].contains(&component[0]);
         if cycle {
-            name_cycle(&component, &nodes, &mut named, &resolver, &base_url, &not_rewritable)?;
+            name_cycle(
+                &component,
+                &nodes,
+                &mut named,
+                &resolver,
+                &base_url,
+                &not_rewritable,
+            )?;
         } else {
             let i = component[0];
-            let result = name_one(i, &nodes, &named, &resolver, &base_url, not_rewritable[i], None)?;
+            let result = name_one(
+                i,
+                &nodes,
+                &named,
+                &resolver,
+                &base_url,
+                not_rewritable[i],
+                None,
+            )?;
             named[i] = Some(result);
         }
     }
@@ -179,8 +233,13 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let mut bytes_total = 0;
     for (i, node) in nodes.iter().enumerate() {
         let n = named[i].take().expect("every node is named");
-        if let Some(other) = served_by.insert(n.served.to_string(), node.source.logical.to_string()) {
-            return Err(BuildError::NameClash { a: other, b: node.source.logical.to_string(), served: n.served.to_string() });
+        if let Some(other) = served_by.insert(n.served.to_string(), node.source.logical.to_string())
+        {
+            return Err(BuildError::NameClash {
+                a: other,
+                b: node.source.logical.to_string(),
+                served: n.served.to_string(),
+            });
         }
         let target = staging.dir().join(n.served.as_str());
         if let Some(parent) = target.parent() {
@@ -188,7 +247,9 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         }
         match (&n.bytes, &node.body) {
             (Some(bytes), _) => fs::write(&target, bytes).map_err(BuildError::io(&target))?,
-            (None, Body::Staged { tmp, .. }) => fs::rename(tmp, &target).map_err(BuildError::io(&target))?,
+            (None, Body::Staged { tmp, .. }) => {
+                fs::rename(tmp, &target).map_err(BuildError::io(&target))?
+            }
             (None, Body::Text(_)) => unreachable!("text is always rewritten into bytes"),
         }
         let logical = node.source.logical.to_string();
@@ -207,7 +268,11 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 immutable: !node.entry_point,
                 last_modified,
                 path: n.served.to_string(),
-                references: node.references.iter().map(|&t| nodes[t].source.logical.to_string()).collect(),
+                references: node
+                    .references
+                    .iter()
+                    .map(|&t| nodes[t].source.logical.to_string())
+                    .collect(),
                 sha256,
                 size: n.size,
             },
@@ -247,12 +312,20 @@ fn name_one(
     let node = &nodes[i];
     let logical = &node.source.logical;
     let (bytes, digest, size, head) = match &node.body {
-        Body::Staged { digest, size, head, .. } => (None, *digest, *size, head.as_slice()),
+        Body::Staged {
+            digest, size, head, ..
+        } => (None, *digest, *size, head.as_slice()),
         Body::Text(text) => {
             let rewritten = if not_rewritable {
                 text.clone()
             } else {
-                rewrite_references(node, text, |target| named[target].as_ref().map(|n| &n.served), resolver, base_url)?
+                rewrite_references(
+                    node,
+                    text,
+                    |target| named[target].as_ref().map(|n| &n.served),
+                    resolver,
+                    base_url,
+                )?
             };
             let digest = sha256(&rewritten);
             let size = rewritten.len() as u64;
@@ -268,7 +341,13 @@ fn name_one(
     } else {
         fingerprinted_name(logical, cycle_fingerprint.unwrap_or(&fingerprint(&digest)))
     };
-    Ok(Named { served, digest, size, content_type: content_type::content_type(logical.as_str(), head), bytes })
+    Ok(Named {
+        served,
+        digest,
+        size,
+        content_type: content_type::content_type(logical.as_str(), head),
+        bytes,
+    })
 }
 
 /// Names the members of a cycle as one unit: their fingerprints derive from the content
@@ -303,11 +382,25 @@ fn name_cycle(
         } else {
             fingerprinted_name(&nodes[i].source.logical, &fp)
         };
-        named[i] = Some(Named { served, digest: [0; 32], size: 0, content_type: String::new(), bytes: None });
+        named[i] = Some(Named {
+            served,
+            digest: [0; 32],
+            size: 0,
+            content_type: String::new(),
+            bytes: None,
+        });
         fingerprints.push(fp);
     }
     for (&i, fp) in component.iter().zip(&fingerprints) {
-        named[i] = Some(name_one(i, nodes, named, resolver, base_url, not_rewritable[i], Some(fp))?);
+        named[i] = Some(name_one(
+            i,
+            nodes,
+            named,
+            resolver,
+            base_url,
+            not_rewritable[i],
+            Some(fp),
+        )?);
     }
     Ok(())
 }
@@ -323,22 +416,38 @@ fn rewrite_references<'n>(
     let from = &node.source.logical;
     match node.format {
         Format::Html => rewrite_html(text, &node.charset, |r| {
-            let Reference::Local(local) = classify(&r.value) else { return None };
-            let Resolution::Target(target) = resolver.resolve(from, &r.value, r.role) else { return None };
+            let Reference::Local(local) = classify(&r.value) else {
+                return None;
+            };
+            let Resolution::Target(target) = resolver.resolve(from, &r.value, r.role) else {
+                return None;
+            };
             let served = served(target)?;
             new_reference(&local, resolver.logical(target), served, base_url)
         })
-        .map_err(|message| BuildError::Rewrite { path: from.to_string(), message }),
+        .map_err(|message| BuildError::Rewrite {
+            path: from.to_string(),
+            message,
+        }),
         Format::Opaque => Ok(text.to_vec()),
     }
 }
 
 /// The reference rewritten to a fingerprinted name, or None when the target keeps its path.
-fn new_reference(local: &LocalRef<'_>, logical: &LogicalPath, served: &LogicalPath, base_url: &str) -> Option<String> {
+fn new_reference(
+    local: &LocalRef<'_>,
+    logical: &LogicalPath,
+    served: &LogicalPath,
+    base_url: &str,
+) -> Option<String> {
     if served == logical {
         return None;
     }
-    Some(if base_url == "/" { local.with_file_name(served.file_name()) } else { local.under_base(base_url, served.as_str()) })
+    Some(if base_url == "/" {
+        local.with_file_name(served.file_name())
+    } else {
+        local.under_base(base_url, served.as_str())
+    })
 }
 
 /// Resolves references as written to nodes.
@@ -359,10 +468,17 @@ impl Resolver<'_> {
     }
 
     fn resolve(&self, from: &LogicalPath, raw: &str, role: HtmlRefRole) -> Resolution {
-        let Reference::Local(local) = classify(raw) else { return Resolution::Untouchable };
+        let Reference::Local(local) = classify(raw) else {
+            return Resolution::Untouchable;
+        };
         let reference = raw.trim().to_owned();
         let path = decode_char_refs(local.path);
-        let decoded = match (LocalRef { path: &path, ..local }).decoded_path() {
+        let decoded = match (LocalRef {
+            path: &path,
+            ..local
+        })
+        .decoded_path()
+        {
             Ok(d) => d,
             Err(_) => return Resolution::Problem(WarningKind::Undecodable { reference }),
         };
@@ -376,12 +492,18 @@ impl Resolver<'_> {
         if role == HtmlRefRole::Navigation && !decoded.ends_with('/') {
             // Clean URLs: `/about` names `about.html` or `about/index.html`.
             for candidate in [format!("{resolved}.html"), format!("{resolved}/index.html")] {
-                if let Some(&i) = LogicalPath::new(candidate).ok().and_then(|p| self.index.get(&p)) {
+                if let Some(&i) = LogicalPath::new(candidate)
+                    .ok()
+                    .and_then(|p| self.index.get(&p))
+                {
                     return Resolution::Target(i);
                 }
             }
         }
-        Resolution::Problem(WarningKind::BrokenReference { reference, resolved: resolved.to_string() })
+        Resolution::Problem(WarningKind::BrokenReference {
+            reference,
+            resolved: resolved.to_string(),
+        })
     }
 }
 
@@ -398,7 +520,12 @@ fn copy_hashing(from: &Path, to: &Path) -> Result<Body, BuildError> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(BuildError::Io { path: from.to_path_buf(), source: e }),
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: from.to_path_buf(),
+                    source: e,
+                })
+            }
         };
         if head.len() < 1024 {
             head.extend_from_slice(&buf[..n.min(1024 - head.len())]);
@@ -407,24 +534,42 @@ fn copy_hashing(from: &Path, to: &Path) -> Result<Body, BuildError> {
         writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
         size += n as u64;
     }
-    Ok(Body::Staged { tmp: to.to_path_buf(), digest: hasher.finalize().into(), size, head })
+    Ok(Body::Staged {
+        tmp: to.to_path_buf(),
+        digest: hasher.finalize().into(),
+        size,
+        head,
+    })
 }
 
 /// `/`, `/static/`, or `https://cdn.example.com/assets/`, always ending in `/`.
 fn normalize_base_url(base: &str) -> Result<String, BuildError> {
-    let error = |message: &str| BuildError::BaseUrl { base_url: base.to_owned(), message: message.to_owned() };
+    let error = |message: &str| BuildError::BaseUrl {
+        base_url: base.to_owned(),
+        message: message.to_owned(),
+    };
     let base = base.trim();
     let is_origin = base.starts_with("https://") || base.starts_with("http://");
     if !(base.starts_with('/') || is_origin) {
-        return Err(error("it must be a path starting with `/` or an `http(s)://` origin"));
+        return Err(error(
+            "it must be a path starting with `/` or an `http(s)://` origin",
+        ));
     }
     if base.starts_with("//") {
-        return Err(error("a scheme-relative URL is ambiguous; write `https://host/` instead"));
+        return Err(error(
+            "a scheme-relative URL is ambiguous; write `https://host/` instead",
+        ));
     }
     if base.contains(['?', '#', ' ', '"', '\'', '<', '>', '\\']) {
-        return Err(error("it must not contain a query, a fragment, spaces, quotes or backslashes"));
+        return Err(error(
+            "it must not contain a query, a fragment, spaces, quotes or backslashes",
+        ));
     }
-    Ok(if base.ends_with('/') { base.to_owned() } else { format!("{base}/") })
+    Ok(if base.ends_with('/') {
+        base.to_owned()
+    } else {
+        format!("{base}/")
+    })
 }
 
 /// Canonical input and output paths, refusing an output inside the input and the reverse.
@@ -432,19 +577,32 @@ fn check_paths(input: &Path, output: &Path) -> Result<(PathBuf, PathBuf), BuildE
     let input = match fs::canonicalize(input) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BuildError::InputMissing { path: input.to_path_buf() })
+            return Err(BuildError::InputMissing {
+                path: input.to_path_buf(),
+            })
         }
-        Err(e) => return Err(BuildError::Io { path: input.to_path_buf(), source: e }),
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: input.to_path_buf(),
+                source: e,
+            })
+        }
     };
     if !input.is_dir() {
         return Err(BuildError::InputNotDirectory { path: input });
     }
     let output_abs = absolute(output)?;
     if output_abs.starts_with(&input) {
-        return Err(BuildError::OutputInsideInput { output: output.to_path_buf(), input });
+        return Err(BuildError::OutputInsideInput {
+            output: output.to_path_buf(),
+            input,
+        });
     }
     if input.starts_with(&output_abs) {
-        return Err(BuildError::InputInsideOutput { output: output.to_path_buf(), input });
+        return Err(BuildError::InputInsideOutput {
+            output: output.to_path_buf(),
+            input,
+        });
     }
     Ok((input, output_abs))
 }
@@ -455,7 +613,9 @@ fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
     let path = if path.is_absolute() {
         path.to_path_buf()
     } else {
-        std::env::current_dir().map_err(BuildError::io(path))?.join(path)
+        std::env::current_dir()
+            .map_err(BuildError::io(path))?
+            .join(path)
     };
     let mut existing = path.as_path();
     let mut rest = Vec::new();
@@ -481,19 +641,31 @@ fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
 fn read_previous_manifest(output: &Path) -> Result<Option<Manifest>, BuildError> {
     let path = output.join(MANIFEST_FILE_NAME);
     match fs::read(&path) {
-        Ok(bytes) => Manifest::from_json(&bytes)
-            .map(Some)
-            .map_err(|e| BuildError::PreviousManifest { path, message: e.to_string() }),
+        Ok(bytes) => {
+            Manifest::from_json(&bytes)
+                .map(Some)
+                .map_err(|e| BuildError::PreviousManifest {
+                    path,
+                    message: e.to_string(),
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let empty = match fs::read_dir(output) {
                 Ok(mut entries) => entries.next().is_none(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(BuildError::Io { path: output.to_path_buf(), source: e }),
+                Err(e) => {
+                    return Err(BuildError::Io {
+                        path: output.to_path_buf(),
+                        source: e,
+                    })
+                }
             };
             if empty {
                 Ok(None)
             } else {
-                Err(BuildError::NotABuild { path: output.to_path_buf() })
+                Err(BuildError::NotABuild {
+                    path: output.to_path_buf(),
+                })
             }
         }
         Err(e) => Err(BuildError::Io { path, source: e }),
@@ -508,7 +680,10 @@ mod tests {
     fn base_urls() {
         assert_eq!(normalize_base_url("/").unwrap(), "/");
         assert_eq!(normalize_base_url("/static").unwrap(), "/static/");
-        assert_eq!(normalize_base_url("https://cdn.example.com").unwrap(), "https://cdn.example.com/");
+        assert_eq!(
+            normalize_base_url("https://cdn.example.com").unwrap(),
+            "https://cdn.example.com/"
+        );
         for bad in ["static/", "//cdn.example.com/", "/a?b", "ftp://x/"] {
             assert!(normalize_base_url(bad).is_err(), "{bad}");
         }

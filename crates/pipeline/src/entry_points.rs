@@ -34,8 +34,11 @@ pub struct EntryPoints(GlobSet);
 impl EntryPoints {
     /// The defaults plus `extra` patterns from the configuration.
     pub fn new(extra: &[String]) -> Result<Self, BuildError> {
-        let patterns: Vec<String> =
-            DEFAULT_ENTRY_POINTS.iter().map(|s| (*s).to_owned()).chain(extra.iter().cloned()).collect();
+        let patterns: Vec<String> = DEFAULT_ENTRY_POINTS
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(extra.iter().cloned())
+            .collect();
         Ok(Self(glob_set(&patterns)?))
     }
 
@@ -52,10 +55,26 @@ mod tests {
     fn defaults_and_extras() {
         let e = EntryPoints::new(&["/embed/*.js".into()]).unwrap();
         let is = |p: &str| e.contains(&LogicalPath::new(p).unwrap());
-        for yes in ["index.html", "a/b/page.htm", "favicon.ico", "robots.txt", "sitemap-1.xml", ".well-known/security.txt", "sw.js", "embed/widget.js"] {
+        for yes in [
+            "index.html",
+            "a/b/page.htm",
+            "favicon.ico",
+            "robots.txt",
+            "sitemap-1.xml",
+            ".well-known/security.txt",
+            "sw.js",
+            "embed/widget.js",
+        ] {
             assert!(is(yes), "{yes}");
         }
-        for no in ["css/app.css", "img/favicon.ico", "a/robots.txt", "app.js", "embed/sub/x.js", "manifest.webmanifest"] {
+        for no in [
+            "css/app.css",
+            "img/favicon.ico",
+            "a/robots.txt",
+            "app.js",
+            "embed/sub/x.js",
+            "manifest.webmanifest",
+        ] {
             assert!(!is(no), "{no}");
         }
     }

@@ -51,7 +51,11 @@ pub enum BuildError {
     )]
     ManifestNameTaken { path: PathBuf },
     #[error("`{a}` and `{b}` would both be served as `{served}`; hint: rename one of them")]
-    NameClash { a: String, b: String, served: String },
+    NameClash {
+        a: String,
+        b: String,
+        served: String,
+    },
     #[error("invalid glob `{glob}`: {message}")]
     Glob { glob: String, message: String },
     #[error("invalid base URL `{base_url}`: {message}")]
@@ -106,7 +110,10 @@ impl fmt::Display for Warning {
             write!(f, ":{line}:{column}")?;
         }
         match &self.kind {
-            WarningKind::BrokenReference { reference, resolved } => write!(
+            WarningKind::BrokenReference {
+                reference,
+                resolved,
+            } => write!(
                 f,
                 ": reference `{reference}` resolves to `{resolved}`, which is not in the input"
             ),
@@ -114,12 +121,20 @@ impl fmt::Display for Warning {
                 write!(f, ": reference `{reference}` leaves the input root")
             }
             WarningKind::Undecodable { reference } => {
-                write!(f, ": reference `{reference}` does not percent-decode to UTF-8")
+                write!(
+                    f,
+                    ": reference `{reference}` does not percent-decode to UTF-8"
+                )
             }
             WarningKind::SymlinkOutsideRoot { target } => {
-                write!(f, ": symlink to `{target}`, outside the input, not followed")
+                write!(
+                    f,
+                    ": symlink to `{target}`, outside the input, not followed"
+                )
             }
-            WarningKind::BrokenSymlink { message } => write!(f, ": symlink not followed: {message}"),
+            WarningKind::BrokenSymlink { message } => {
+                write!(f, ": symlink not followed: {message}")
+            }
             WarningKind::NotRewritten { message } => write!(f, ": not rewritten: {message}"),
         }
     }

@@ -92,7 +92,9 @@ mod tests {
     #[test]
     fn deep_chains_do_not_overflow() {
         let n = 200_000;
-        let edges: Vec<Vec<usize>> = (0..n).map(|i| if i + 1 < n { vec![i + 1] } else { vec![] }).collect();
+        let edges: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
         let c = components_in_dependency_order(&edges);
         assert_eq!(c.len(), n);
         assert_eq!(c[0], vec![n - 1]);

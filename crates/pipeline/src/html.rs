@@ -47,7 +47,10 @@ const URL_METAS: &[&str] = &[
 ];
 
 /// The URL-bearing attributes of an element.
-fn url_attributes(tag: &str, element: &lol_html::html_content::Element) -> Vec<(&'static str, Shape)> {
+fn url_attributes(
+    tag: &str,
+    element: &lol_html::html_content::Element,
+) -> Vec<(&'static str, Shape)> {
     use HtmlRefRole::{Asset, Navigation};
     let mut attrs = Vec::new();
     match tag {
@@ -90,7 +93,7 @@ pub fn rewrite_html(
     mut visit: impl FnMut(&HtmlRef) -> Option<String>,
 ) -> Result<Vec<u8>, String> {
     let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
-        .and_then(|e| AsciiCompatibleEncoding::new(e))
+        .and_then(AsciiCompatibleEncoding::new)
         .ok_or_else(|| format!("the charset `{encoding}` is not ASCII-compatible"))?;
     // Line numbers are computed over a lossy UTF-8 view; byte offsets are exact either way.
     let text = String::from_utf8_lossy(html);
@@ -101,17 +104,31 @@ pub fn rewrite_html(
             element_content_handlers: vec![element!("*", |el| {
                 let tag = el.tag_name();
                 for (name, shape) in url_attributes(&tag, el) {
-                    let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else { continue };
+                    let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else {
+                        continue;
+                    };
                     let value = attribute.value();
-                    let start = attribute.value_source_location().map_or(0, |l| l.bytes().start);
+                    let start = attribute
+                        .value_source_location()
+                        .map_or(0, |l| l.bytes().start);
                     let new_value = match shape {
                         Shape::Single(role) => {
                             let (line, column) = lines.line_column(start);
-                            visit(&HtmlRef { value: value.clone(), role, line, column })
+                            visit(&HtmlRef {
+                                value: value.clone(),
+                                role,
+                                line,
+                                column,
+                            })
                         }
                         Shape::Srcset => rewrite_srcset(&value, |offset, url| {
                             let (line, column) = lines.line_column(start + offset);
-                            visit(&HtmlRef { value: url.to_owned(), role: HtmlRefRole::Asset, line, column })
+                            visit(&HtmlRef {
+                                value: url.to_owned(),
+                                role: HtmlRefRole::Asset,
+                                line,
+                                column,
+                            })
                         }),
                     };
                     if let Some(new_value) = new_value.filter(|v| *v != value) {
@@ -133,7 +150,10 @@ pub fn rewrite_html(
 /// Rewrites the URLs of a `srcset` value (HTML's "parse a srcset attribute": URLs are runs
 /// of non-whitespace, a trailing comma ends a candidate, descriptors follow), keeping every
 /// other character. `visit` gets each URL's byte offset in `value`.
-pub fn rewrite_srcset(value: &str, mut visit: impl FnMut(usize, &str) -> Option<String>) -> Option<String> {
+pub fn rewrite_srcset(
+    value: &str,
+    mut visit: impl FnMut(usize, &str) -> Option<String>,
+) -> Option<String> {
     let bytes = value.as_bytes();
     let mut out = String::with_capacity(value.len());
     let mut changed = false;
@@ -263,9 +283,17 @@ mod tests {
     #[test]
     fn only_changed_tags_are_reserialised() {
         let html = "<!DOCTYPE html>\n<!-- <img src=a.png> -->\n<P CLASS=x>text &amp; more</P>\n<IMG  ALT='a'   SRC = \"a.png\"  data-x=1 >\n<img src=\"keep.png\">";
-        let out = rewrite_html(html.as_bytes(), "utf-8", |r| (r.value == "a.png").then(|| "a.F.png".into())).unwrap();
+        let out = rewrite_html(html.as_bytes(), "utf-8", |r| {
+            (r.value == "a.png").then(|| "a.F.png".into())
+        })
+        .unwrap();
         let out = String::from_utf8(out).unwrap();
-        assert!(out.starts_with("<!DOCTYPE html>\n<!-- <img src=a.png> -->\n<P CLASS=x>text &amp; more</P>\n"), "{out}");
+        assert!(
+            out.starts_with(
+                "<!DOCTYPE html>\n<!-- <img src=a.png> -->\n<P CLASS=x>text &amp; more</P>\n"
+            ),
+            "{out}"
+        );
         assert!(out.ends_with("\n<img src=\"keep.png\">"), "{out}");
         let tag = out.lines().nth(3).unwrap();
         assert!(tag.contains("a.F.png"), "{tag}");
@@ -278,16 +306,26 @@ mod tests {
     #[test]
     fn srcset_candidates_keep_descriptors_and_spacing() {
         // As the HTML spec parses it, `c.png,d.png` is one URL: only a comma after it ends a candidate.
-        let got = rewrite_srcset(" a.png 1x,\n  b.png   2x , c.png,d.png 100w", |_, u| Some(format!("{u}!")));
-        assert_eq!(got.unwrap(), " a.png! 1x,\n  b.png!   2x , c.png,d.png! 100w");
-        let got = rewrite_srcset("data:image/png;base64,AAA= 1x, x.png 2x", |_, u| Some(format!("[{u}]")));
+        let got = rewrite_srcset(" a.png 1x,\n  b.png   2x , c.png,d.png 100w", |_, u| {
+            Some(format!("{u}!"))
+        });
+        assert_eq!(
+            got.unwrap(),
+            " a.png! 1x,\n  b.png!   2x , c.png,d.png! 100w"
+        );
+        let got = rewrite_srcset("data:image/png;base64,AAA= 1x, x.png 2x", |_, u| {
+            Some(format!("[{u}]"))
+        });
         assert_eq!(got.unwrap(), "[data:image/png;base64,AAA=] 1x, [x.png] 2x");
         assert_eq!(rewrite_srcset("a.png 1x", |_, _| None), None);
     }
 
     #[test]
     fn character_references_decode() {
-        assert_eq!(decode_char_refs("a&amp;b&#38;c&#x26;d&bogus;"), "a&b&c&d&bogus;");
+        assert_eq!(
+            decode_char_refs("a&amp;b&#38;c&#x26;d&bogus;"),
+            "a&b&c&d&bogus;"
+        );
     }
 
     #[test]

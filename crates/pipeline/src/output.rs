@@ -19,7 +19,9 @@ pub struct Staging {
 /// The name prefix of staging directories for `output`: hidden, and beside it so that the
 /// final rename stays on one filesystem.
 fn staging_prefix(output: &Path) -> String {
-    let name = output.file_name().map_or_else(|| "build".into(), |n| n.to_string_lossy().into_owned());
+    let name = output
+        .file_name()
+        .map_or_else(|| "build".into(), |n| n.to_string_lossy().into_owned());
     format!(".{name}.assetc-staging-")
 }
 
@@ -27,7 +29,10 @@ impl Staging {
     /// Removes staging directories that earlier, killed builds left beside `output`, then
     /// creates a fresh one.
     pub fn begin(output: &Path) -> Result<Self, BuildError> {
-        let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
         let prefix = staging_prefix(output);
         for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
@@ -38,7 +43,11 @@ impl Staging {
         }
         let dir = parent.join(format!("{prefix}{}", std::process::id()));
         fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
-        Ok(Self { dir, output: output.to_path_buf(), committed: false })
+        Ok(Self {
+            dir,
+            output: output.to_path_buf(),
+            committed: false,
+        })
     }
 
     /// The directory to write the new tree into.
@@ -108,14 +117,20 @@ mod tests {
         fs::write(staging.dir().join("new"), "new").unwrap();
         let staged = staging.dir().to_path_buf();
         drop(staging);
-        assert!(!staged.exists(), "an abandoned staging directory is removed");
+        assert!(
+            !staged.exists(),
+            "an abandoned staging directory is removed"
+        );
         assert!(output.join("old").exists());
 
         let staging = Staging::begin(&output).unwrap();
         fs::write(staging.dir().join("new"), "new").unwrap();
         staging.commit().unwrap();
         assert!(output.join("new").exists() && !output.join("old").exists());
-        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(leftovers, ["build"]);
     }
 

@@ -57,13 +57,23 @@ pub fn escape(value: &str, context: TextContext) -> String {
                 out.push_str(&format!("\\{:x} ", c as u32));
             }
             TextContext::CssUnquotedUrl
-                if c.is_whitespace() || matches!(c, '"' | '\'' | '(' | ')' | '\\') || c.is_control() =>
+                if c.is_whitespace()
+                    || matches!(c, '"' | '\'' | '(' | ')' | '\\')
+                    || c.is_control() =>
             {
                 out.push_str(&format!("\\{:x} ", c as u32));
             }
-            TextContext::JsString(q) if c == q || c == '\\' || c == '\n' || c == '\r' || (q == '`' && c == '$') => {
+            TextContext::JsString(q)
+                if c == q || c == '\\' || c == '\n' || c == '\r' || (q == '`' && c == '$') =>
+            {
                 out.push('\\');
-                out.push(if c == '\n' { 'n' } else if c == '\r' { 'r' } else { c });
+                out.push(if c == '\n' {
+                    'n'
+                } else if c == '\r' {
+                    'r'
+                } else {
+                    c
+                });
             }
             TextContext::Comment if c.is_whitespace() => out.push_str("%20"),
             _ => out.push(c),
@@ -82,15 +92,27 @@ pub struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     pub fn new(source: &'a str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(source.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
-        Self { source, line_starts }
+        line_starts.extend(
+            source
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Self {
+            source,
+            line_starts,
+        }
     }
 
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
         let end = offset.min(self.source.len());
-        let column = self.source.get(start..end).map_or(end - start, |s| s.chars().count());
+        let column = self
+            .source
+            .get(start..end)
+            .map_or(end - start, |s| s.chars().count());
         (line as u32 + 1, column as u32 + 1)
     }
 }
@@ -124,7 +146,13 @@ mod tests {
     use super::*;
 
     fn text_ref(span: Range<usize>, context: TextContext) -> TextRef {
-        TextRef { span, value: String::new(), context, line: 1, column: 1 }
+        TextRef {
+            span,
+            value: String::new(),
+            context,
+            line: 1,
+            column: 1,
+        }
     }
 
     #[test]
@@ -133,13 +161,22 @@ mod tests {
         let r1 = text_ref(20..25, TextContext::CssUnquotedUrl);
         let r2 = text_ref(43..49, TextContext::CssString('\''));
         let out = splice(src, vec![(&r2, "y.F.woff".into()), (&r1, "x.F.png".into())]);
-        assert_eq!(out, "a { background: url(x.F.png) } b { src: url('y.F.woff') }");
+        assert_eq!(
+            out,
+            "a { background: url(x.F.png) } b { src: url('y.F.woff') }"
+        );
     }
 
     #[test]
     fn escapes_per_context() {
-        assert_eq!(escape("a b(1).png", TextContext::CssUnquotedUrl), "a\\20 b\\28 1\\29 .png");
-        assert_eq!(escape("it's.png", TextContext::CssString('\'')), "it\\27 s.png");
+        assert_eq!(
+            escape("a b(1).png", TextContext::CssUnquotedUrl),
+            "a\\20 b\\28 1\\29 .png"
+        );
+        assert_eq!(
+            escape("it's.png", TextContext::CssString('\'')),
+            "it\\27 s.png"
+        );
         assert_eq!(escape("it's.png", TextContext::CssString('"')), "it's.png");
         assert_eq!(escape("a'b.js", TextContext::JsString('\'')), "a\\'b.js");
         assert_eq!(escape("${x}.js", TextContext::JsString('`')), "\\${x}.js");
@@ -163,8 +200,16 @@ mod tests {
             .collect();
         locate(src, &mut refs);
         for r in &refs {
-            assert_eq!((r.line, r.column), idx.line_column(r.span.start), "at {}", r.span.start);
+            assert_eq!(
+                (r.line, r.column),
+                idx.line_column(r.span.start),
+                "at {}",
+                r.span.start
+            );
         }
-        assert_eq!(refs.iter().map(|r| r.span.start).collect::<Vec<_>>(), [0, 3, 8, 11, 13]);
+        assert_eq!(
+            refs.iter().map(|r| r.span.start).collect::<Vec<_>>(),
+            [0, 3, 8, 11, 13]
+        );
     }
 }

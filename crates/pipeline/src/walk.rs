@@ -27,8 +27,15 @@ pub struct PathFilter {
 
 impl PathFilter {
     pub fn new(include: &[String], exclude: &[String]) -> Result<Self, BuildError> {
-        let include = if include.is_empty() { None } else { Some(glob_set(include)?) };
-        Ok(Self { include, exclude: glob_set(exclude)? })
+        let include = if include.is_empty() {
+            None
+        } else {
+            Some(glob_set(include)?)
+        };
+        Ok(Self {
+            include,
+            exclude: glob_set(exclude)?,
+        })
     }
 
     fn excludes(&self, logical: &str) -> bool {
@@ -36,7 +43,11 @@ impl PathFilter {
     }
 
     fn includes_file(&self, logical: &str) -> bool {
-        !self.excludes(logical) && self.include.as_ref().is_none_or(|set| set.is_match(logical))
+        !self.excludes(logical)
+            && self
+                .include
+                .as_ref()
+                .is_none_or(|set| set.is_match(logical))
     }
 }
 
@@ -45,11 +56,18 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, BuildError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let anchored = pattern.trim_start_matches('/');
-        let full = if pattern.contains('/') { anchored.to_owned() } else { format!("**/{pattern}") };
+        let full = if pattern.contains('/') {
+            anchored.to_owned()
+        } else {
+            format!("**/{pattern}")
+        };
         let glob = globset::GlobBuilder::new(&full)
             .literal_separator(true)
             .build()
-            .map_err(|e| BuildError::Glob { glob: pattern.clone(), message: e.kind().to_string() })?;
+            .map_err(|e| BuildError::Glob {
+                glob: pattern.clone(),
+                message: e.kind().to_string(),
+            })?;
         builder.add(glob);
         // `dir/**` also prunes the directory itself.
         if let Some(dir) = full.strip_suffix("/**") {
@@ -59,13 +77,18 @@ pub fn glob_set(patterns: &[String]) -> Result<GlobSet, BuildError> {
             })?);
         }
     }
-    builder
-        .build()
-        .map_err(|e| BuildError::Glob { glob: patterns.join(", "), message: e.to_string() })
+    builder.build().map_err(|e| BuildError::Glob {
+        glob: patterns.join(", "),
+        message: e.to_string(),
+    })
 }
 
 /// Walks `root` (canonical) and returns its files sorted by logical path.
-pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Result<Vec<SourceFile>, BuildError> {
+pub fn walk(
+    root: &Path,
+    filter: &PathFilter,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<SourceFile>, BuildError> {
     let mut files = Vec::new();
     let mut pending_error = None;
     let skipped = std::cell::RefCell::new(Vec::new());
@@ -94,7 +117,9 @@ pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Re
                             file: logical,
                             line: None,
                             column: None,
-                            kind: WarningKind::SymlinkOutsideRoot { target: target.display().to_string() },
+                            kind: WarningKind::SymlinkOutsideRoot {
+                                target: target.display().to_string(),
+                            },
                         });
                         return false;
                     }
@@ -103,7 +128,9 @@ pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Re
                             file: logical,
                             line: None,
                             column: None,
-                            kind: WarningKind::BrokenSymlink { message: e.to_string() },
+                            kind: WarningKind::BrokenSymlink {
+                                message: e.to_string(),
+                            },
                         });
                         return false;
                     }
@@ -121,19 +148,28 @@ pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Re
                     file,
                     line: None,
                     column: None,
-                    kind: WarningKind::BrokenSymlink { message: "it points at one of its own parent directories".into() },
+                    kind: WarningKind::BrokenSymlink {
+                        message: "it points at one of its own parent directories".into(),
+                    },
                 });
                 continue;
             }
             Err(e) => {
-                let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-                let source = e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed"));
+                let path = e
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| root.to_path_buf());
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("walk failed"));
                 pending_error.get_or_insert(BuildError::Io { path, source });
                 break;
             }
         };
         let Some(logical) = logical_of(root, entry.path()) else {
-            return Err(BuildError::NonUtf8Name { path: entry.path().to_path_buf() });
+            return Err(BuildError::NonUtf8Name {
+                path: entry.path().to_path_buf(),
+            });
         };
         let file_type = entry.file_type();
         if file_type.is_dir() {
@@ -143,16 +179,23 @@ pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Re
             continue;
         }
         if !file_type.is_file() {
-            return Err(BuildError::NotAFile { path: entry.path().to_path_buf() });
+            return Err(BuildError::NotAFile {
+                path: entry.path().to_path_buf(),
+            });
         }
         if logical == MANIFEST_FILE_NAME {
-            return Err(BuildError::ManifestNameTaken { path: entry.path().to_path_buf() });
+            return Err(BuildError::ManifestNameTaken {
+                path: entry.path().to_path_buf(),
+            });
         }
         let logical = LogicalPath::new(logical).map_err(|e| BuildError::Rewrite {
             path: entry.path().display().to_string(),
             message: e.to_string(),
         })?;
-        files.push(SourceFile { logical, path: entry.into_path() });
+        files.push(SourceFile {
+            logical,
+            path: entry.into_path(),
+        });
     }
     if let Some(error) = pending_error {
         return Err(error);
@@ -165,7 +208,10 @@ pub fn walk(root: &Path, filter: &PathFilter, warnings: &mut Vec<Warning>) -> Re
 /// The `/`-joined path of `path` below `root`, if every component is UTF-8.
 fn logical_of(root: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(root).ok()?;
-    let parts: Option<Vec<&str>> = relative.components().map(|c| c.as_os_str().to_str()).collect();
+    let parts: Option<Vec<&str>> = relative
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect();
     Some(parts?.join("/"))
 }
 
@@ -174,7 +220,11 @@ mod tests {
     use super::*;
 
     fn names(root: &Path, filter: &PathFilter) -> Vec<String> {
-        walk(root, filter, &mut Vec::new()).unwrap().iter().map(|f| f.logical.to_string()).collect()
+        walk(root, filter, &mut Vec::new())
+            .unwrap()
+            .iter()
+            .map(|f| f.logical.to_string())
+            .collect()
     }
 
     #[test]
@@ -199,13 +249,31 @@ mod tests {
         let none = PathFilter::new(&[], &[]).unwrap();
         assert_eq!(
             names(&root, &none),
-            [".well-known/security.txt", "a.css", "node_modules/x/index.js", "sub/b.scss", "sub/node_modules/y.js", "z/c.js"]
+            [
+                ".well-known/security.txt",
+                "a.css",
+                "node_modules/x/index.js",
+                "sub/b.scss",
+                "sub/node_modules/y.js",
+                "z/c.js"
+            ]
         );
         let filter = PathFilter::new(&[], &["node_modules/**".into(), "*.scss".into()]).unwrap();
         // A pattern with a `/` is anchored at the root, as in gitignore.
-        assert_eq!(names(&root, &filter), [".well-known/security.txt", "a.css", "sub/node_modules/y.js", "z/c.js"]);
+        assert_eq!(
+            names(&root, &filter),
+            [
+                ".well-known/security.txt",
+                "a.css",
+                "sub/node_modules/y.js",
+                "z/c.js"
+            ]
+        );
         let filter = PathFilter::new(&[], &["node_modules".into(), "*.scss".into()]).unwrap();
-        assert_eq!(names(&root, &filter), [".well-known/security.txt", "a.css", "z/c.js"]);
+        assert_eq!(
+            names(&root, &filter),
+            [".well-known/security.txt", "a.css", "z/c.js"]
+        );
         let filter = PathFilter::new(&["*.css".into(), "z/**".into()], &[]).unwrap();
         assert_eq!(names(&root, &filter), ["a.css", "z/c.js"]);
     }
