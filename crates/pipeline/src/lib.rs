@@ -1,10 +1,13 @@
 //! assetc's build: walk the input, find references, name files by content, write atomically.
 
 pub mod build;
+pub mod css;
 pub mod entry_points;
 pub mod error;
 pub mod graph;
 pub mod html;
+pub mod js;
+pub mod json_refs;
 pub mod output;
 pub mod text_ref;
 pub mod walk;
