@@ -1,0 +1,110 @@
+//! Response bodies as a sequence of segments: slices of in-memory files, fixed bytes
+//! (multipart headers), and ranges of files on disk read in bounded chunks on the blocking
+//! pool, so a large file is never held in memory whole.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use actix_web::rt::task::{spawn_blocking, JoinHandle};
+use actix_web::web::Bytes;
+use futures_util::Stream;
+
+/// Bytes read from disk per chunk.
+const CHUNK: u64 = 64 * 1024;
+
+#[derive(Debug)]
+pub(crate) enum Segment {
+    Bytes(Bytes),
+    File {
+        file: Arc<File>,
+        offset: u64,
+        remaining: u64,
+    },
+}
+
+/// A stream over segments; its length is known in advance by the caller.
+#[derive(Debug)]
+pub(crate) struct Segments {
+    queue: VecDeque<Segment>,
+    pending: Option<JoinHandle<io::Result<Bytes>>>,
+}
+
+impl Segments {
+    pub fn new(queue: VecDeque<Segment>) -> Self {
+        Self {
+            queue,
+            pending: None,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        match file.seek_read(buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Stream for Segments {
+    type Item = io::Result<Bytes>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(pending) = &mut this.pending {
+                let result = match Pin::new(pending).poll(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(result) => result,
+                };
+                this.pending = None;
+                return Poll::Ready(Some(result.unwrap_or_else(|e| Err(io::Error::other(e)))));
+            }
+            match this.queue.front_mut() {
+                None => return Poll::Ready(None),
+                Some(Segment::Bytes(_)) => {
+                    let Some(Segment::Bytes(bytes)) = this.queue.pop_front() else {
+                        unreachable!("the front segment is bytes");
+                    };
+                    return Poll::Ready(Some(Ok(bytes)));
+                }
+                Some(Segment::File {
+                    file,
+                    offset,
+                    remaining,
+                }) => {
+                    if *remaining == 0 {
+                        this.queue.pop_front();
+                        continue;
+                    }
+                    let n = (*remaining).min(CHUNK);
+                    let (file, at) = (file.clone(), *offset);
+                    *offset += n;
+                    *remaining -= n;
+                    this.pending = Some(spawn_blocking(move || {
+                        let mut buf = vec![0; n as usize];
+                        read_at(&file, &mut buf, at)?;
+                        Ok(Bytes::from(buf))
+                    }));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,716 @@
+//! Loading a build once at start-up: the manifest is read and checked against the files,
+//! and every URL the server will ever answer is turned into a route with its response
+//! headers built in advance. After this, a request is a map lookup and a header choice.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::Bytes;
+use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
+use base64::Engine;
+
+use crate::date::format_http_date;
+use crate::path;
+
+/// The default `Cache-Control` of fingerprinted URLs (RFC 9111 §5.2.2.1, RFC 8246 §2).
+pub const DEFAULT_CACHE_CONTROL_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The default `Cache-Control` of entry points and logical paths (RFC 9111 §5.2.2.4).
+pub const DEFAULT_CACHE_CONTROL_REVALIDATE: &str = "no-cache";
+/// The `Cache-Control` of 404 and other error responses: a CDN must not keep a "missing
+/// asset" during a rolling deploy.
+pub const CACHE_CONTROL_NO_STORE: &str = "no-store";
+
+/// The logical path whose bytes are the body of 404 responses, when the build has it.
+pub const NOT_FOUND_PAGE: &str = "404.html";
+
+/// Headers the server decides itself; a header rule may not set them.
+const MANAGED_HEADERS: &[&str] = &[
+    "accept-ranges",
+    "allow",
+    "cache-control",
+    "content-encoding",
+    "content-length",
+    "content-range",
+    "content-type",
+    "date",
+    "etag",
+    "expires",
+    "last-modified",
+    "location",
+    "transfer-encoding",
+    "vary",
+    "x-content-type-options",
+];
+
+/// How a build is served. `Options::default()` is the documented default behaviour.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `Cache-Control` of fingerprinted URLs.
+    pub cache_control_immutable: String,
+    /// `Cache-Control` of entry points, logical paths of fingerprinted files, directory
+    /// indexes, clean URLs, the fallback page and redirects.
+    pub cache_control_revalidate: String,
+    /// Total bytes of small files kept in memory; the rest is read from disk per request.
+    pub memory_budget: u64,
+    /// Files larger than this are always read from disk.
+    pub memory_file_limit: u64,
+    /// Extra response headers by URL glob, in order (a later rule wins for the same name).
+    pub header_rules: Vec<HeaderRule>,
+    /// A logical path served (200, revalidated) for a GET of any unknown path whose last
+    /// segment has no extension: client-side routes of a single-page app. Unknown paths
+    /// with an extension (`/app.js`) stay 404 so a missing asset is never answered with HTML.
+    pub spa_fallback: Option<String>,
+    /// `/about` serves `about.html` (and `/blog/post` serves `blog/post.html`).
+    pub clean_urls: bool,
+    /// A path answering `200 ok` for load balancers, e.g. `/healthz`.
+    pub health_path: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cache_control_immutable: DEFAULT_CACHE_CONTROL_IMMUTABLE.to_owned(),
+            cache_control_revalidate: DEFAULT_CACHE_CONTROL_REVALIDATE.to_owned(),
+            memory_budget: 64 * 1024 * 1024,
+            memory_file_limit: 256 * 1024,
+            header_rules: Vec::new(),
+            spa_fallback: None,
+            clean_urls: false,
+            health_path: None,
+        }
+    }
+}
+
+/// Extra headers for every response to a URL path matching `glob` (matched against the
+/// decoded path with its leading `/`; `*` stays within a segment, `**` crosses them):
+/// `/fonts/**` or `/**/*.woff2` with `Access-Control-Allow-Origin: *`, `/**` with a CSP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderRule {
+    pub glob: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Why a build cannot be served. Every message names the path or value at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read the build root `{root}`: {source} (run `assetc build` first?)")]
+    Root {
+        root: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the build root `{root}` is not a directory")]
+    RootNotADirectory { root: PathBuf },
+    #[error(
+        "cannot read the manifest `{path}`: {source} (is this a build made by `assetc build`?)"
+    )]
+    ManifestRead {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the manifest `{path}` is not valid: {source}")]
+    ManifestParse {
+        path: PathBuf,
+        source: assetc_core::manifest::ManifestError,
+    },
+    #[error("the manifest entry `{logical}` has the served path `{served}`, which is not a normal relative path")]
+    BadServedPath { logical: String, served: String },
+    #[error("cannot open `{path}` listed in the manifest: {source} (the build is incomplete; rebuild it)")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{path}` listed in the manifest is not a regular file")]
+    NotAFile { path: PathBuf },
+    #[error("`{path}` resolves outside the build root `{root}`")]
+    OutsideRoot { path: PathBuf, root: PathBuf },
+    #[error("`{path}` is {actual} bytes but the manifest says {expected} (the build changed after it was made; rebuild it)")]
+    SizeMismatch {
+        path: PathBuf,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("the manifest entry `{logical}` has the invalid {field} `{value}`")]
+    BadEntryField {
+        logical: String,
+        field: &'static str,
+        value: String,
+    },
+    #[error("`{value}` is not a valid {what} header value")]
+    BadHeaderValue { what: String, value: String },
+    #[error("`{name}` is not a valid header name")]
+    BadHeaderName { name: String },
+    #[error("the header rule for `{glob}` sets `{name}`, which the server manages itself")]
+    ManagedHeader { glob: String, name: String },
+    #[error("`{glob}` is not a valid glob: {source}")]
+    Glob {
+        glob: String,
+        source: globset::Error,
+    },
+    #[error("the fallback page `{logical}` is not in the manifest")]
+    UnknownFallback { logical: String },
+    #[error("the health path `{path}` must start with `/` and be a plain path")]
+    BadHealthPath { path: String },
+    #[error("the health path `{path}` is also a file in the build; choose another")]
+    HealthPathTaken { path: String },
+}
+
+/// Where a representation's bytes are.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// Small files, read at start-up.
+    Memory(Bytes),
+    /// Large files: a handle opened (and checked) at start-up, read by range per request.
+    File(Arc<File>),
+}
+
+/// One representation of a resource: today the identity bytes; issue 5 adds one per
+/// content-coding, each with its own ETag and length.
+#[derive(Debug)]
+pub(crate) struct Representation {
+    /// The `Content-Encoding` of this representation (`None`: identity).
+    pub content_encoding: Option<HeaderValue>,
+    pub content_type: HeaderValue,
+    /// The strong ETag with its quotes, as sent.
+    pub etag: HeaderValue,
+    /// Seconds since the epoch, from the manifest.
+    pub last_modified: i64,
+    /// `last_modified` as an IMF-fixdate.
+    pub last_modified_header: HeaderValue,
+    pub len: u64,
+    pub body: Body,
+}
+
+impl Representation {
+    /// The opaque part of the ETag, for comparisons.
+    pub fn etag_opaque(&self) -> &[u8] {
+        let b = self.etag.as_bytes();
+        &b[1..b.len() - 1]
+    }
+}
+
+/// What is behind a URL: one or more representations of the same content. With one
+/// representation there is nothing to negotiate and no `Vary`.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    pub representations: Vec<Representation>,
+    /// `Vary` sent on every response of the resource when it has several representations.
+    pub vary: Option<HeaderValue>,
+}
+
+impl Resource {
+    /// The representation to serve for a request (content negotiation goes here).
+    pub fn select(&self, _request: &actix_web::http::header::HeaderMap) -> &Representation {
+        &self.representations[0]
+    }
+}
+
+/// Headers of one URL: the same resource can be immutable at its fingerprinted URL and
+/// revalidated at its logical one.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceRoute {
+    pub resource: Arc<Resource>,
+    pub cache_control: HeaderValue,
+    pub extra: HeaderList,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    Resource(ResourceRoute),
+    /// `/dir` → `./dir/` (the value is the relative reference, already encoded).
+    Redirect(Arc<str>),
+    Health,
+}
+
+/// A build loaded for serving: the manifest, and every URL's route.
+#[derive(Debug)]
+pub struct Build {
+    root: PathBuf,
+    manifest: Manifest,
+    pub(crate) routes: HashMap<Box<str>, Route>,
+    pub(crate) not_found: Option<Arc<Resource>>,
+    pub(crate) fallback: Option<ResourceRoute>,
+    /// Rules for responses to paths without a route (404s).
+    pub(crate) miss_rules: Option<Rules>,
+    pub(crate) revalidate: HeaderValue,
+    integrity: HashMap<String, String>,
+    unroutable: Vec<String>,
+    memory_bytes: u64,
+}
+
+fn header_value(what: &str, value: &str) -> Result<HeaderValue, LoadError> {
+    HeaderValue::from_str(value).map_err(|_| LoadError::BadHeaderValue {
+        what: what.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+/// Extra headers for URLs.
+pub(crate) type HeaderList = Arc<[(HeaderName, HeaderValue)]>;
+
+/// Header rules, compiled.
+#[derive(Debug)]
+pub(crate) struct Rules {
+    set: globset::GlobSet,
+    headers: Vec<HeaderList>,
+}
+
+impl Rules {
+    fn new(rules: &[HeaderRule]) -> Result<Self, LoadError> {
+        let mut builder = globset::GlobSetBuilder::new();
+        let mut headers = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let glob = globset::GlobBuilder::new(&rule.glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|source| LoadError::Glob {
+                    glob: rule.glob.clone(),
+                    source,
+                })?;
+            builder.add(glob);
+            let mut list = Vec::with_capacity(rule.headers.len());
+            for (name, value) in &rule.headers {
+                let header = HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| LoadError::BadHeaderName { name: name.clone() })?;
+                if MANAGED_HEADERS.contains(&header.as_str()) {
+                    return Err(LoadError::ManagedHeader {
+                        glob: rule.glob.clone(),
+                        name: name.clone(),
+                    });
+                }
+                list.push((header, header_value(name, value)?));
+            }
+            headers.push(list.into());
+        }
+        let set = builder.build().map_err(|source| LoadError::Glob {
+            glob: String::new(),
+            source,
+        })?;
+        Ok(Self { set, headers })
+    }
+
+    /// The headers of every rule matching `url`, later rules overriding earlier ones.
+    pub(crate) fn for_url(&self, url: &str) -> HeaderList {
+        let mut out: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        for i in self.set.matches(url) {
+            for (name, value) in self.headers[i].iter() {
+                out.retain(|(n, _)| n != name);
+                out.push((name.clone(), value.clone()));
+            }
+        }
+        out.into()
+    }
+}
+
+/// Whether a served or logical path can be reached by a request at all.
+fn routable(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|segment| {
+            !segment.is_empty()
+                && path::check_segment(segment).is_ok()
+                && (!segment.starts_with('.') || segment == ".well-known")
+                && !segment.contains('\\')
+                && !segment.chars().any(char::is_control)
+        })
+}
+
+/// `sha256-<base64>` (Subresource Integrity) from the manifest's lowercase hex digest.
+fn integrity_of(hex: &str) -> Option<String> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    Some(format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes?)
+    ))
+}
+
+impl Build {
+    /// Loads the build at `root`: reads `assetc-manifest.json`, checks that every entry's
+    /// file exists inside the root with the recorded size, reads small files into memory
+    /// and opens the large ones, and builds every route. Fails on the first problem.
+    pub fn open(root: impl AsRef<Path>, options: &Options) -> Result<Self, LoadError> {
+        let root = root.as_ref().to_path_buf();
+        let meta = std::fs::metadata(&root).map_err(|source| LoadError::Root {
+            root: root.clone(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(LoadError::RootNotADirectory { root });
+        }
+        let canonical_root = root.canonicalize().map_err(|source| LoadError::Root {
+            root: root.clone(),
+            source,
+        })?;
+        let manifest_path = root.join(MANIFEST_FILE_NAME);
+        let json = std::fs::read(&manifest_path).map_err(|source| LoadError::ManifestRead {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let manifest = Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
+            path: manifest_path.clone(),
+            source,
+        })?;
+
+        let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
+        let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
+        let rules = Rules::new(&options.header_rules)?;
+
+        let mut budget = options.memory_budget;
+        let mut memory_bytes = 0;
+        let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
+        let mut integrity = HashMap::new();
+        for (logical, entry) in &manifest.entries {
+            let resource =
+                load_entry(&root, &canonical_root, logical, entry, options, &mut budget)?;
+            if let Body::Memory(bytes) = &resource.representations[0].body {
+                memory_bytes += bytes.len() as u64;
+            }
+            if let Some(sri) = integrity_of(&entry.sha256) {
+                integrity.insert(logical.clone(), sri);
+            }
+            resources.insert(logical.as_str(), Arc::new(resource));
+        }
+
+        // Routes, most specific first: a URL already taken is never overwritten.
+        let mut routes: HashMap<Box<str>, Route> = HashMap::new();
+        let mut unroutable = Vec::new();
+        let route = |resource: &Arc<Resource>, url: &str, cache_control: &HeaderValue| {
+            Route::Resource(ResourceRoute {
+                resource: resource.clone(),
+                cache_control: cache_control.clone(),
+                extra: rules.for_url(url),
+            })
+        };
+        // 1. Every served path, immutable when fingerprinted.
+        for (logical, entry) in &manifest.entries {
+            if !routable(&entry.path) {
+                unroutable.push(entry.path.clone());
+                continue;
+            }
+            let url = format!("/{}", entry.path);
+            let cc = if entry.immutable {
+                &immutable
+            } else {
+                &revalidate
+            };
+            let r = route(&resources[logical.as_str()], &url, cc);
+            routes.entry(url.into()).or_insert(r);
+        }
+        // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
+        for (logical, entry) in &manifest.entries {
+            if logical == &entry.path {
+                continue;
+            }
+            if !routable(logical) {
+                unroutable.push(logical.clone());
+                continue;
+            }
+            let url = format!("/{logical}");
+            let r = route(&resources[logical.as_str()], &url, &revalidate);
+            routes.entry(url.into()).or_insert(r);
+        }
+        // 3. Directory indexes (`/dir/`), their redirects (`/dir`), and clean URLs.
+        for logical in manifest.entries.keys() {
+            if !routable(logical) {
+                continue;
+            }
+            let resource = &resources[logical.as_str()];
+            let (dir, name) = logical.rsplit_once('/').unwrap_or(("", logical));
+            if name == "index.html" {
+                let url = if dir.is_empty() {
+                    "/".to_owned()
+                } else {
+                    format!("/{dir}/")
+                };
+                let r = route(resource, &url, &revalidate);
+                routes.entry(url.into()).or_insert(r);
+                if !dir.is_empty() {
+                    let last = dir.rsplit('/').next().unwrap_or(dir);
+                    // RFC 9110 §10.2.2: a relative reference; `./` keeps a segment that
+                    // looks like a scheme or authority from being read as one.
+                    let location: Arc<str> = format!("./{}/", path::encode(last)).into();
+                    routes
+                        .entry(format!("/{dir}").into())
+                        .or_insert(Route::Redirect(location));
+                }
+            } else if options.clean_urls {
+                if let Some(stem) = logical.strip_suffix(".html").filter(|s| !s.ends_with('/')) {
+                    let url = format!("/{stem}");
+                    let r = route(resource, &url, &revalidate);
+                    routes.entry(url.into()).or_insert(r);
+                }
+            }
+        }
+        if let Some(health) = &options.health_path {
+            let valid = matches!(path::decode(health), Ok(path::Decoded::Path(p)) if p == *health);
+            if !valid || health == "/" {
+                return Err(LoadError::BadHealthPath {
+                    path: health.clone(),
+                });
+            }
+            if routes.contains_key(health.as_str()) {
+                return Err(LoadError::HealthPathTaken {
+                    path: health.clone(),
+                });
+            }
+            routes.insert(health.as_str().into(), Route::Health);
+        }
+        let fallback = match &options.spa_fallback {
+            None => None,
+            Some(logical) => {
+                let logical = logical.trim_start_matches('/');
+                let resource =
+                    resources
+                        .get(logical)
+                        .ok_or_else(|| LoadError::UnknownFallback {
+                            logical: logical.to_owned(),
+                        })?;
+                Some(ResourceRoute {
+                    resource: resource.clone(),
+                    cache_control: revalidate.clone(),
+                    extra: rules.for_url(&format!("/{logical}")),
+                })
+            }
+        };
+        let not_found = resources.get(NOT_FOUND_PAGE).cloned();
+        let miss_rules = (!options.header_rules.is_empty()).then_some(rules);
+        if !unroutable.is_empty() {
+            tracing::warn!(
+                paths = ?unroutable,
+                "some manifest paths can never be requested (dotfiles, Windows names or `:`) and are not served"
+            );
+        }
+        Ok(Self {
+            root,
+            manifest,
+            routes,
+            not_found,
+            fallback,
+            miss_rules,
+            revalidate,
+            integrity,
+            unroutable,
+            memory_bytes,
+        })
+    }
+
+    /// The build root as given to [`Build::open`].
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The manifest as loaded.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The served path (relative to the build root, not encoded) of a logical path.
+    pub fn served_path(&self, logical: &str) -> Option<&str> {
+        let logical = logical.trim_start_matches('/');
+        self.manifest.entries.get(logical).map(|e| e.path.as_str())
+    }
+
+    /// The Subresource Integrity value (`sha256-…`) of a logical path's served bytes.
+    pub fn integrity(&self, logical: &str) -> Option<&str> {
+        self.integrity
+            .get(logical.trim_start_matches('/'))
+            .map(String::as_str)
+    }
+
+    /// Paths in the manifest that no request can reach (dotfiles, Windows device names,
+    /// `:`), and that are therefore not served.
+    pub fn unroutable(&self) -> &[String] {
+        &self.unroutable
+    }
+
+    /// Number of URLs the build answers.
+    pub fn route_count(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Bytes of file content held in memory.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+}
+
+fn load_entry(
+    root: &Path,
+    canonical_root: &Path,
+    logical: &str,
+    entry: &Entry,
+    options: &Options,
+    budget: &mut u64,
+) -> Result<Resource, LoadError> {
+    let normal = !entry.path.is_empty()
+        && entry
+            .path
+            .split('/')
+            .all(|s| !matches!(s, "" | "." | "..") && !s.contains('\\'))
+        && !Path::new(&entry.path).is_absolute();
+    if !normal {
+        return Err(LoadError::BadServedPath {
+            logical: logical.to_owned(),
+            served: entry.path.clone(),
+        });
+    }
+    let bad = |field: &'static str, value: &str| LoadError::BadEntryField {
+        logical: logical.to_owned(),
+        field,
+        value: value.to_owned(),
+    };
+    // RFC 9110 §8.8.3: a strong entity-tag, `"` etagc* `"`.
+    let etag_ok = entry.etag.len() >= 2
+        && entry.etag.starts_with('"')
+        && crate::etag::EntityTag::parse(entry.etag.as_bytes()).is_some_and(|t| !t.weak);
+    if !etag_ok {
+        return Err(bad("etag", &entry.etag));
+    }
+    let etag = HeaderValue::from_str(&entry.etag).map_err(|_| bad("etag", &entry.etag))?;
+    let content_type = HeaderValue::from_str(&entry.content_type)
+        .map_err(|_| bad("content type", &entry.content_type))?;
+    let last_modified_header = HeaderValue::from_str(&format_http_date(entry.last_modified))
+        .expect("an IMF-fixdate is a valid header value");
+
+    // The one place a manifest path becomes a file path: at start-up, from the manifest.
+    let path = root.join(&entry.path);
+    let open = |source| LoadError::Open {
+        path: path.clone(),
+        source,
+    };
+    let canonical = path.canonicalize().map_err(open)?;
+    if !canonical.starts_with(canonical_root) {
+        return Err(LoadError::OutsideRoot {
+            path,
+            root: root.to_path_buf(),
+        });
+    }
+    let mut file = File::open(&canonical).map_err(open)?;
+    let meta = file.metadata().map_err(open)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile { path });
+    }
+    if meta.len() != entry.size {
+        return Err(LoadError::SizeMismatch {
+            path,
+            expected: entry.size,
+            actual: meta.len(),
+        });
+    }
+    let body = if entry.size <= options.memory_file_limit && entry.size <= *budget {
+        *budget -= entry.size;
+        let mut bytes = Vec::with_capacity(entry.size as usize);
+        file.read_to_end(&mut bytes).map_err(open)?;
+        if bytes.len() as u64 != entry.size {
+            return Err(LoadError::SizeMismatch {
+                path,
+                expected: entry.size,
+                actual: bytes.len() as u64,
+            });
+        }
+        Body::Memory(Bytes::from(bytes))
+    } else {
+        Body::File(Arc::new(file))
+    };
+    Ok(Resource {
+        representations: vec![Representation {
+            content_encoding: None,
+            content_type,
+            etag,
+            last_modified: entry.last_modified,
+            last_modified_header,
+            len: entry.size,
+            body,
+        }],
+        vary: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrity_is_base64_of_the_digest() {
+        // SHA-256("hello")
+        let hex = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        assert_eq!(
+            integrity_of(hex).as_deref(),
+            Some("sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")
+        );
+        assert_eq!(integrity_of("00"), None);
+        assert_eq!(integrity_of(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn routable_paths() {
+        for ok in [
+            "a.css",
+            "css/app.X.css",
+            ".well-known/security.txt",
+            "a b/ü.png",
+        ] {
+            assert!(routable(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".env",
+            "a/.git/x",
+            "CON",
+            "a/nul.txt",
+            "a:b",
+            "x.",
+            "a//b",
+        ] {
+            assert!(!routable(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_rules_merge_in_order_and_refuse_managed_headers() {
+        let rule = |glob: &str, name: &str, value: &str| HeaderRule {
+            glob: glob.into(),
+            headers: vec![(name.into(), value.into())],
+        };
+        let rules = Rules::new(&[
+            rule("/**", "x-frame-options", "DENY"),
+            rule("/fonts/*.woff2", "access-control-allow-origin", "*"),
+            rule("/fonts/**", "x-frame-options", "SAMEORIGIN"),
+        ])
+        .unwrap();
+        let font = rules.for_url("/fonts/a.woff2");
+        assert_eq!(font.len(), 2);
+        assert!(font
+            .iter()
+            .any(|(n, v)| n == "x-frame-options" && v == "SAMEORIGIN"));
+        assert_eq!(
+            rules.for_url("/fonts/sub/a.woff2").len(),
+            1,
+            "`*` stays within a segment"
+        );
+        assert_eq!(rules.for_url("/index.html").len(), 1);
+        assert!(matches!(
+            Rules::new(&[rule("/**", "Cache-Control", "x")]),
+            Err(LoadError::ManagedHeader { .. })
+        ));
+        assert!(matches!(
+            Rules::new(&[rule("/[", "x-a", "b")]),
+            Err(LoadError::Glob { .. })
+        ));
+        assert!(matches!(
+            Rules::new(&[rule("/**", "bad name", "b")]),
+            Err(LoadError::BadHeaderName { .. })
+        ));
+        assert!(matches!(
+            Rules::new(&[rule("/**", "x-a", "b\nc")]),
+            Err(LoadError::BadHeaderValue { .. })
+        ));
+    }
+}

@@ -1,0 +1,41 @@
+//! assetc's origin: an actix-web service that serves a build from its manifest, with exact
+//! HTTP caching semantics (RFC 9110, RFC 9111, RFC 8246).
+//!
+//! A [`Build`] is loaded once ([`Build::open`]): the manifest is checked against the files
+//! and every URL becomes a route whose headers are built in advance. A [`Mount`] serves it
+//! at a prefix inside any actix-web `App`, and answers templates' questions:
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpServer};
+//! use assetc_server::{Build, Mount, Options};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let build = Build::open("build", &Options::default()).expect("a valid build");
+//! let assets = Mount::new("/static", build);
+//! let app_assets = assets.clone();
+//! HttpServer::new(move || App::new().app_data(web::Data::new(app_assets.clone())).service(app_assets.clone()))
+//!     .bind("127.0.0.1:8080")?
+//!     .run()
+//!     .await
+//! # }
+//! ```
+//!
+//! Requests are decided by pure functions (`decide`, `path::decode`) and answered in one
+//! place (`respond`). Nothing at request time hashes, walks a directory or joins paths.
+
+mod body;
+mod build;
+pub mod date;
+mod decide;
+pub mod etag;
+pub mod path;
+pub mod range;
+mod respond;
+mod service;
+
+pub use build::{
+    Build, HeaderRule, LoadError, Options, CACHE_CONTROL_NO_STORE, DEFAULT_CACHE_CONTROL_IMMUTABLE,
+    DEFAULT_CACHE_CONTROL_REVALIDATE, NOT_FOUND_PAGE,
+};
+pub use decide::{decide, Decision, Validators};
+pub use service::{AccessLog, Mount, ACCESS_LOG_TARGET};

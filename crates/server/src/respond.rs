@@ -1,0 +1,273 @@
+//! The one place responses are built: every status code the server sends is chosen here,
+//! from an [`Outcome`] decided before. Header values that never change come from the build.
+
+use std::collections::VecDeque;
+use std::ops::Range;
+
+use actix_web::body::{BodyStream, SizedStream};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, HttpResponseBuilder};
+
+use crate::body::{Segment, Segments};
+use crate::build::{
+    Body, HeaderList, Representation, Resource, ResourceRoute, CACHE_CONTROL_NO_STORE,
+};
+use crate::decide::Decision;
+
+/// Everything the response for a request depends on, decided.
+#[derive(Debug)]
+pub(crate) enum Outcome<'a> {
+    /// A representation of a resource, with the decision of `decide`.
+    Represent {
+        route: &'a ResourceRoute,
+        rep: &'a Representation,
+        decision: Decision,
+        /// Last-Modified to send (the manifest's, or the Date when that is in the future).
+        last_modified: HeaderValue,
+    },
+    /// 308 to a relative reference.
+    Redirect {
+        location: HeaderValue,
+        cache_control: HeaderValue,
+    },
+    /// 200 `ok` for load balancers.
+    Health,
+    /// 404, with the build's 404 page when it has one.
+    NotFound {
+        page: Option<&'a Resource>,
+        extra: Option<HeaderList>,
+    },
+    /// 400: a request path refused by `path::decode`.
+    BadRequest,
+    /// 405 for anything but GET and HEAD.
+    MethodNotAllowed,
+}
+
+const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+const NO_STORE: HeaderValue = HeaderValue::from_static(CACHE_CONTROL_NO_STORE);
+const BYTES: HeaderValue = HeaderValue::from_static("bytes");
+const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// Builds the response for `outcome`. `date` is the response's Date (IMF-fixdate); `head`
+/// says the request was HEAD: the headers are exactly GET's (§9.3.2), the body is dropped.
+pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> HttpResponse {
+    let status = match &outcome {
+        Outcome::Represent { decision, .. } => match decision {
+            Decision::Full => StatusCode::OK,
+            Decision::Partial { .. } | Decision::Multipart { .. } => StatusCode::PARTIAL_CONTENT,
+            Decision::NotModified => StatusCode::NOT_MODIFIED,
+            Decision::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Decision::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
+        },
+        Outcome::Redirect { .. } => StatusCode::PERMANENT_REDIRECT,
+        Outcome::Health => StatusCode::OK,
+        Outcome::NotFound { .. } => StatusCode::NOT_FOUND,
+        Outcome::BadRequest => StatusCode::BAD_REQUEST,
+        Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+    };
+    let mut res = HttpResponse::build(status);
+    // §6.6.1: Date on every response; nosniff on every response.
+    res.insert_header((header::DATE, date));
+    res.insert_header((header::X_CONTENT_TYPE_OPTIONS, NOSNIFF));
+
+    match outcome {
+        Outcome::Represent {
+            route,
+            rep,
+            decision,
+            last_modified,
+        } => {
+            if let Some(vary) = &route.resource.vary {
+                res.insert_header((header::VARY, vary.clone()));
+            }
+            for (name, value) in route.extra.iter() {
+                res.insert_header((name.clone(), value.clone()));
+            }
+            match decision {
+                Decision::PreconditionFailed => {
+                    // §15.5.13: the method is not performed; nothing to cache.
+                    res.insert_header((header::CACHE_CONTROL, NO_STORE));
+                    return res.body(());
+                }
+                Decision::RangeNotSatisfiable => {
+                    // §15.5.17, §14.4: `bytes */complete-length`.
+                    res.insert_header((header::CACHE_CONTROL, NO_STORE));
+                    res.insert_header((header::CONTENT_RANGE, format!("bytes */{}", rep.len)));
+                    return res.body(());
+                }
+                _ => {}
+            }
+            // §15.4.5, §15.3.7: 200, 206 and 304 all carry the validators and Cache-Control.
+            res.insert_header((header::CACHE_CONTROL, route.cache_control.clone()));
+            res.insert_header((header::ETAG, rep.etag.clone()));
+            match decision {
+                Decision::NotModified => {
+                    // §15.4.5: Last-Modified guides the cache update; no content, no
+                    // Content-Type or Content-Encoding, and no Content-Length.
+                    res.insert_header((header::LAST_MODIFIED, last_modified));
+                    res.body(())
+                }
+                Decision::Full => {
+                    res.insert_header((header::LAST_MODIFIED, last_modified));
+                    res.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
+                    if let Some(coding) = &rep.content_encoding {
+                        res.insert_header((header::CONTENT_ENCODING, coding.clone()));
+                    }
+                    // §14.3
+                    res.insert_header((header::ACCEPT_RANGES, BYTES));
+                    whole(res, rep, head)
+                }
+                Decision::Partial { range, if_range } => {
+                    if !if_range {
+                        // §15.3.7: without If-Range, all the 200's representation headers;
+                        // with it, only the required ones.
+                        res.insert_header((header::LAST_MODIFIED, last_modified));
+                        res.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
+                    }
+                    if let Some(coding) = &rep.content_encoding {
+                        res.insert_header((header::CONTENT_ENCODING, coding.clone()));
+                    }
+                    res.insert_header((
+                        header::CONTENT_RANGE,
+                        format!("bytes {}-{}/{}", range.start, range.end - 1, rep.len),
+                    ));
+                    let len = range.end - range.start;
+                    sized(res, len, VecDeque::from([segment(rep, range)]))
+                }
+                Decision::Multipart { ranges } => {
+                    res.insert_header((header::LAST_MODIFIED, last_modified));
+                    if let Some(coding) = &rep.content_encoding {
+                        res.insert_header((header::CONTENT_ENCODING, coding.clone()));
+                    }
+                    multipart(res, rep, ranges)
+                }
+                Decision::PreconditionFailed | Decision::RangeNotSatisfiable => {
+                    unreachable!("answered above")
+                }
+            }
+        }
+        Outcome::Redirect {
+            location,
+            cache_control,
+        } => {
+            res.insert_header((header::LOCATION, location));
+            res.insert_header((header::CACHE_CONTROL, cache_control));
+            res.body(())
+        }
+        Outcome::Health => {
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            res.insert_header((header::CONTENT_TYPE, TEXT));
+            res.body("ok\n")
+        }
+        Outcome::NotFound { page, extra } => {
+            // Never `immutable`, never cached: the asset may appear with the next deploy.
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            for (name, value) in extra.iter().flat_map(|e| e.iter()) {
+                res.insert_header((name.clone(), value.clone()));
+            }
+            match page {
+                Some(resource) => {
+                    let rep = &resource.representations[0];
+                    res.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
+                    whole(res, rep, head)
+                }
+                None => {
+                    res.insert_header((header::CONTENT_TYPE, TEXT));
+                    res.body("not found\n")
+                }
+            }
+        }
+        Outcome::BadRequest => {
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            res.insert_header((header::CONTENT_TYPE, TEXT));
+            res.body("bad request\n")
+        }
+        Outcome::MethodNotAllowed => {
+            // §15.5.6: a 405 lists the supported methods.
+            res.insert_header((header::ALLOW, ALLOW));
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            res.insert_header((header::CONTENT_TYPE, TEXT));
+            res.body("method not allowed\n")
+        }
+    }
+}
+
+fn segment(rep: &Representation, range: Range<u64>) -> Segment {
+    match &rep.body {
+        Body::Memory(bytes) => {
+            Segment::Bytes(bytes.slice(range.start as usize..range.end as usize))
+        }
+        Body::File(file) => Segment::File {
+            file: file.clone(),
+            offset: range.start,
+            remaining: range.end - range.start,
+        },
+    }
+}
+
+/// The whole representation; for HEAD the same Content-Length with no body read.
+fn whole(mut res: HttpResponseBuilder, rep: &Representation, head: bool) -> HttpResponse {
+    match &rep.body {
+        Body::Memory(bytes) => res.body(bytes.clone()),
+        Body::File(_) if head => {
+            res.no_chunking(rep.len);
+            res.body(BodyStream::new(futures_util::stream::empty::<
+                std::io::Result<Bytes>,
+            >()))
+        }
+        Body::File(_) => sized(res, rep.len, VecDeque::from([segment(rep, 0..rep.len)])),
+    }
+}
+
+fn sized(mut res: HttpResponseBuilder, len: u64, segments: VecDeque<Segment>) -> HttpResponse {
+    res.body(SizedStream::new(len, Segments::new(segments)))
+}
+
+/// The multipart boundary: derived from the ETag, so the same request gets the same bytes
+/// on every replica; a representation cannot contain a delimiter built from its own hash.
+fn boundary(rep: &Representation) -> String {
+    let tag: String = rep
+        .etag_opaque()
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+        .take(48)
+        .map(|&b| b as char)
+        .collect();
+    format!("assetc-{tag}")
+}
+
+/// §15.3.7.2: `multipart/byteranges`, one part per range, each with its Content-Type and
+/// Content-Range, and no top-level Content-Range.
+fn multipart(
+    mut res: HttpResponseBuilder,
+    rep: &Representation,
+    ranges: Vec<Range<u64>>,
+) -> HttpResponse {
+    let boundary = boundary(rep);
+    let content_type = String::from_utf8_lossy(rep.content_type.as_bytes()).into_owned();
+    let mut segments = VecDeque::with_capacity(ranges.len() * 2 + 1);
+    let mut len = 0u64;
+    for (i, range) in ranges.into_iter().enumerate() {
+        let head = format!(
+            "{}--{boundary}\r\nContent-Type: {content_type}\r\nContent-Range: bytes {}-{}/{}\r\n\r\n",
+            if i == 0 { "" } else { "\r\n" },
+            range.start,
+            range.end - 1,
+            rep.len
+        );
+        len += head.len() as u64 + (range.end - range.start);
+        segments.push_back(Segment::Bytes(Bytes::from(head)));
+        segments.push_back(segment(rep, range));
+    }
+    let tail = format!("\r\n--{boundary}--\r\n");
+    len += tail.len() as u64;
+    segments.push_back(Segment::Bytes(Bytes::from(tail)));
+    res.insert_header((
+        header::CONTENT_TYPE,
+        format!("multipart/byteranges; boundary={boundary}"),
+    ));
+    sized(res, len, segments)
+}

@@ -1,0 +1,292 @@
+//! The actix-web service: a [`Mount`] serves a loaded [`Build`] at a path prefix. Per
+//! request it decodes the path once, looks it up, decides, and hands the outcome to
+//! `respond`; it also answers templates' questions (URLs, integrity) about the build.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use actix_web::dev::{fn_service, AppService, HttpServiceFactory, ResourceDef, ServiceRequest};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::build::{Build, ResourceRoute, Route};
+use crate::date::{format_common_log_date, format_http_date, year_of};
+use crate::decide::{decide, Validators};
+use crate::path::{self, Decoded};
+use crate::respond::{respond, Outcome};
+
+/// How requests are logged, through `tracing` (target `assetc::access`, level INFO).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AccessLog {
+    /// No access log.
+    #[default]
+    Off,
+    /// The Common Log Format: `127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] "GET / HTTP/1.1" 200 512`.
+    Common,
+    /// One JSON object per request.
+    Json,
+}
+
+/// The tracing target of access log events.
+pub const ACCESS_LOG_TARGET: &str = "assetc::access";
+
+#[derive(Debug)]
+struct Inner {
+    /// `""` at the root, else `/static` (no trailing `/`).
+    prefix: String,
+    build: Arc<Build>,
+    access_log: AccessLog,
+    /// `/static` → `./static/` when the build has a root index.
+    prefix_redirect: Option<Arc<str>>,
+}
+
+/// A build mounted at a URL prefix: an actix-web service (`App::new().service(mount)`)
+/// and the handle templates use for URLs. Cheap to clone.
+///
+/// Register it on the `App` itself (not inside a `web::scope`): it matches the raw request
+/// path against its own prefix, so that percent-decoding happens exactly once.
+#[derive(Debug, Clone)]
+pub struct Mount {
+    inner: Arc<Inner>,
+}
+
+impl Mount {
+    /// Mounts `build` at `prefix` (`"/"` or `""` for the root, or e.g. `"/static"`).
+    pub fn new(prefix: &str, build: impl Into<Arc<Build>>) -> Self {
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        let build = build.into();
+        let prefix_redirect = match prefix.rsplit('/').next() {
+            Some(last) if !prefix.is_empty() && build.routes.contains_key("/") => {
+                Some(format!("./{last}/").into())
+            }
+            _ => None,
+        };
+        Self {
+            inner: Arc::new(Inner {
+                prefix,
+                build,
+                access_log: AccessLog::Off,
+                prefix_redirect,
+            }),
+        }
+    }
+
+    /// Logs each request in `format`.
+    pub fn access_log(self, format: AccessLog) -> Self {
+        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
+            prefix: shared.prefix.clone(),
+            build: shared.build.clone(),
+            access_log: shared.access_log,
+            prefix_redirect: shared.prefix_redirect.clone(),
+        });
+        Self {
+            inner: Arc::new(Inner {
+                access_log: format,
+                ..inner
+            }),
+        }
+    }
+
+    /// The mounted build.
+    pub fn build(&self) -> &Build {
+        &self.inner.build
+    }
+
+    /// The URL (root-relative, percent-encoded) of a logical path: its fingerprinted name
+    /// under the prefix, e.g. `url("css/app.css")` → `/static/css/app.Xk3p9Qa1bC2d.css`.
+    pub fn url(&self, logical: &str) -> Option<String> {
+        let served = self.inner.build.served_path(logical)?;
+        Some(format!("{}/{}", self.inner.prefix, path::encode(served)))
+    }
+
+    /// The Subresource Integrity value of a logical path (`sha256-…`), for `integrity=`.
+    pub fn integrity(&self, logical: &str) -> Option<&str> {
+        self.inner.build.integrity(logical)
+    }
+
+    /// Answers a request as the service would: for use inside another handler.
+    pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
+        handle(&self.inner, req)
+    }
+}
+
+impl HttpServiceFactory for Mount {
+    fn register(self, config: &mut AppService) {
+        let rdef = if config.is_root() {
+            ResourceDef::root_prefix(&self.inner.prefix)
+        } else {
+            ResourceDef::prefix(&self.inner.prefix)
+        };
+        let inner = self.inner;
+        let service = fn_service(move |req: ServiceRequest| {
+            let res = handle(&inner, req.request());
+            std::future::ready(Ok::<_, actix_web::Error>(req.into_response(res)))
+        });
+        config.register_service(rdef, None, service, None);
+    }
+}
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn handle(inner: &Inner, req: &HttpRequest) -> HttpResponse {
+    let started = Instant::now();
+    let now = now_secs();
+    let date = HeaderValue::from_str(&format_http_date(now))
+        .expect("an IMF-fixdate is a valid header value");
+    let head = req.method() == Method::HEAD;
+    let outcome = route(inner, req, now, &date);
+    let res = respond(outcome, date, head);
+    if inner.access_log != AccessLog::Off {
+        log(inner.access_log, req, &res, now, started, head);
+    }
+    res
+}
+
+/// Decides what a request gets; no response is built here.
+fn route<'a>(inner: &'a Inner, req: &HttpRequest, now: i64, date: &HeaderValue) -> Outcome<'a> {
+    let build = &*inner.build;
+    let method = req.method();
+    if method != Method::GET && method != Method::HEAD {
+        return Outcome::MethodNotAllowed;
+    }
+    let raw = req.uri().path();
+    let Some(rest) = raw.strip_prefix(inner.prefix.as_str()) else {
+        return not_found(build, None);
+    };
+    if rest.is_empty() {
+        return match &inner.prefix_redirect {
+            Some(location) => redirect(build, location, req),
+            None => not_found(build, None),
+        };
+    }
+    let path = match path::decode(rest) {
+        Err(_) => return Outcome::BadRequest,
+        Ok(Decoded::Hidden) => return not_found(build, None),
+        Ok(Decoded::Path(path)) => path,
+    };
+    match build.routes.get(path.as_str()) {
+        Some(Route::Resource(route)) => represent(route, req, now, date),
+        Some(Route::Redirect(location)) => redirect(build, location, req),
+        Some(Route::Health) => Outcome::Health,
+        None => {
+            let last = path.rsplit('/').next().unwrap_or_default();
+            match &build.fallback {
+                Some(fallback) if !last.contains('.') => represent(fallback, req, now, date),
+                _ => not_found(build, Some(&path)),
+            }
+        }
+    }
+}
+
+fn represent<'a>(
+    route: &'a ResourceRoute,
+    req: &HttpRequest,
+    now: i64,
+    date: &HeaderValue,
+) -> Outcome<'a> {
+    let rep = route.resource.select(req.headers());
+    // §8.8.2.1: a Last-Modified later than the Date is replaced by the Date, and is then
+    // no strong validator.
+    let (last_modified, lm_strong, lm_header) = if rep.last_modified > now {
+        (now, false, date.clone())
+    } else {
+        (rep.last_modified, true, rep.last_modified_header.clone())
+    };
+    let validators = Validators {
+        etag: rep.etag_opaque(),
+        last_modified,
+        last_modified_is_strong: lm_strong,
+        len: rep.len,
+    };
+    let decision = decide(req.method(), req.headers(), &validators, year_of(now));
+    Outcome::Represent {
+        route,
+        rep,
+        decision,
+        last_modified: lm_header,
+    }
+}
+
+fn redirect<'a>(build: &'a Build, location: &str, req: &HttpRequest) -> Outcome<'a> {
+    let location = match req.uri().query() {
+        Some(query) => HeaderValue::from_str(&format!("{location}?{query}")),
+        None => HeaderValue::from_str(location),
+    };
+    match location {
+        Ok(location) => Outcome::Redirect {
+            location,
+            cache_control: build.revalidate.clone(),
+        },
+        Err(_) => Outcome::BadRequest,
+    }
+}
+
+fn not_found<'a>(build: &'a Build, path: Option<&str>) -> Outcome<'a> {
+    let extra = match (&build.miss_rules, path) {
+        (Some(rules), Some(path)) => Some(rules.for_url(path)),
+        _ => None,
+    };
+    Outcome::NotFound {
+        page: build.not_found.as_deref(),
+        extra,
+    }
+}
+
+fn log(
+    format: AccessLog,
+    req: &HttpRequest,
+    res: &HttpResponse,
+    now: i64,
+    started: Instant,
+    head: bool,
+) {
+    let status = res.status().as_u16();
+    let bytes = match res.headers().get(header::CONTENT_LENGTH) {
+        _ if head || status == 304 => None,
+        Some(v) => v.to_str().ok().and_then(|v| v.parse::<u64>().ok()),
+        None => match actix_web::body::MessageBody::size(res.body()) {
+            actix_web::body::BodySize::Sized(n) => Some(n),
+            _ => None,
+        },
+    };
+    let remote = req
+        .peer_addr()
+        .map_or_else(|| "-".to_owned(), |a| a.ip().to_string());
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| req.uri().to_string(), |pq| pq.as_str().to_owned());
+    let version = format!("{:?}", req.version());
+    match format {
+        AccessLog::Off => {}
+        AccessLog::Common => {
+            let bytes = bytes.map_or_else(|| "-".to_owned(), |b| b.to_string());
+            tracing::info!(
+                target: ACCESS_LOG_TARGET,
+                "{remote} - - [{}] \"{} {} {version}\" {status} {bytes}",
+                format_common_log_date(now),
+                req.method(),
+                target.escape_default(),
+            );
+        }
+        AccessLog::Json => {
+            let line = serde_json::json!({
+                "time": format_http_date(now),
+                "remote": remote,
+                "method": req.method().as_str(),
+                "target": target,
+                "version": version,
+                "status": status,
+                "bytes": bytes,
+                "duration_us": started.elapsed().as_micros() as u64,
+                "user_agent": req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
+            });
+            tracing::info!(target: ACCESS_LOG_TARGET, "{line}");
+        }
+    }
+}
