@@ -25,6 +25,11 @@ pub fn sha256(bytes: &[u8]) -> Digest {
     Sha256::digest(bytes).into()
 }
 
+/// Subresource Integrity for bytes whose SHA-384 is `digest`: `sha384-<standard base64>`.
+pub fn integrity(sha384: &[u8]) -> String {
+    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha384))
+}
+
 /// Lowercase hex of a digest, as the manifest records it.
 pub fn hex(digest: &Digest) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -62,6 +67,14 @@ mod tests {
 
     fn named(p: &str) -> String {
         fingerprinted_name(&LogicalPath::new(p).unwrap(), "FP").to_string()
+    }
+
+    #[test]
+    fn integrity_is_standard_base64_of_sha384() {
+        use sha2::Sha384;
+        // SRI spec example: sha384 of `alert('Hello, world.');`
+        let d = Sha384::digest(b"alert('Hello, world.');");
+        assert_eq!(integrity(&d), "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO");
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 pub mod content_type;
 pub mod fingerprint;
+pub mod generations;
 pub mod logical_path;
 pub mod manifest;
 pub mod url_ref;
 
 pub use fingerprint::{fingerprint, fingerprinted_name, strong_etag, Digest, FINGERPRINT_LEN};
 pub use logical_path::{LogicalPath, LogicalPathError};
-pub use manifest::{Entry, Manifest, MANIFEST_FILE_NAME, MANIFEST_VERSION};
+pub use manifest::{Entry, Manifest, Variant, MANIFEST_FILE_NAME, MANIFEST_VERSION};

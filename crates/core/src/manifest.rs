@@ -26,15 +26,18 @@ pub struct Manifest {
 }
 
 /// One source file as built.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// `Content-Type`, with the charset for text.
     pub content_type: String,
-    /// Strong ETag over the served bytes, with its quotes.
+    /// Strong ETag over the served (identity) bytes, with its quotes.
     pub etag: String,
     /// Fingerprinted (cache forever) or an entry point (revalidate).
     pub immutable: bool,
+    /// Subresource Integrity of the identity bytes (`sha384-<base64>`).
+    #[serde(default)]
+    pub integrity: String,
     /// When these exact bytes first appeared in a build, in seconds since the Unix epoch.
     pub last_modified: i64,
     /// The served path, relative to the build root (no leading `/`).
@@ -44,6 +47,23 @@ pub struct Entry {
     /// SHA-256 of the served bytes, lowercase hex.
     pub sha256: String,
     /// Size of the served bytes.
+    pub size: u64,
+    /// Precompressed representations by content-coding (`br`, `gzip`, `zstd`).
+    #[serde(default)]
+    pub variants: BTreeMap<String, Variant>,
+}
+
+/// A precompressed representation of an entry, stored beside it (`<path>.br`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Strong ETag over the encoded bytes: each representation has its own (RFC 9110 §8.8.3).
+    pub etag: String,
+    /// Served path of the encoded file, relative to the build root.
+    pub path: String,
+    /// SHA-256 of the encoded bytes, lowercase hex.
+    pub sha256: String,
+    /// Size of the encoded bytes.
     pub size: u64,
 }
 
@@ -104,6 +124,7 @@ mod tests {
                 references: vec!["img/x.png".into()],
                 sha256: "00".into(),
                 size: 3,
+                ..Entry::default()
             },
         );
         m
@@ -127,7 +148,7 @@ mod tests {
             .filter(|k| ["base_url", "entries", "version"].contains(k))
             .collect();
         assert_eq!(top, ["base_url", "entries", "version"]);
-        let entry_fields = &keys[3..11];
+        let entry_fields = &keys[3..13];
         let mut sorted = entry_fields.to_vec();
         sorted.sort_unstable();
         assert_eq!(entry_fields, sorted.as_slice());

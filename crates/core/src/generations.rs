@@ -1,0 +1,49 @@
+//! The record of kept build generations (`.assetc/generations.json`): which builds' files
+//! the output still holds, so that pages from a previous release keep loading during a
+//! rolling deploy, and `clean` and `verify` know what belongs.
+
+use serde::{Deserialize, Serialize};
+
+/// assetc's own directory in a build: never served.
+pub const STATE_DIR: &str = ".assetc";
+
+/// The generations record, relative to the build root.
+pub const GENERATIONS_FILE: &str = ".assetc/generations.json";
+
+/// Where a generation's manifest is kept, relative to the build root.
+pub fn generation_manifest_path(id: &str) -> String {
+    format!("{STATE_DIR}/generations/{id}.json")
+}
+
+/// All kept generations, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generations {
+    pub generations: Vec<Generation>,
+}
+
+/// One build that the output still holds the files of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Generation {
+    /// Wall-clock time the build ran, in seconds since the Unix epoch (not
+    /// `SOURCE_DATE_EPOCH`: retention is about real time).
+    pub built_at: i64,
+    /// The fingerprint of its manifest.
+    pub id: String,
+    /// What produced the variants (codings and thresholds): files are only reused by a
+    /// later build with the same key.
+    pub config: String,
+}
+
+impl Generations {
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut out = serde_json::to_vec_pretty(self).expect("generations always serialise");
+        out.push(b'\n');
+        out
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
