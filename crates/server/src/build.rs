@@ -372,7 +372,8 @@ impl Build {
             if let Body::Memory(bytes) = &resource.representations[0].body {
                 memory_bytes += bytes.len() as u64;
             }
-            if let Some(sri) = integrity_of(&entry.sha256) {
+            let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
+            if let Some(sri) = recorded.or_else(|| integrity_of(&entry.sha256)) {
                 integrity.insert(logical.clone(), sri);
             }
             resources.insert(logical.as_str(), Arc::new(resource));
@@ -517,7 +518,8 @@ impl Build {
         self.manifest.entries.get(logical).map(|e| e.path.as_str())
     }
 
-    /// The Subresource Integrity value (`sha256-…`) of a logical path's served bytes.
+    /// The Subresource Integrity value of a logical path's served bytes: the manifest's
+    /// (`sha384-…`) when it records one, else `sha256-…` from its digest.
     pub fn integrity(&self, logical: &str) -> Option<&str> {
         self.integrity
             .get(logical.trim_start_matches('/'))

@@ -100,7 +100,7 @@ impl Mount {
         Some(format!("{}/{}", self.inner.prefix, path::encode(served)))
     }
 
-    /// The Subresource Integrity value of a logical path (`sha256-…`), for `integrity=`.
+    /// The Subresource Integrity value of a logical path (`sha384-…` or `sha256-…`), for `integrity=`.
     pub fn integrity(&self, logical: &str) -> Option<&str> {
         self.inner.build.integrity(logical)
     }
