@@ -108,10 +108,14 @@ impl Scanner<'_> {
             first_significant = false;
             after_import =
                 matches!(&token, Token::AtKeyword(name) if name.eq_ignore_ascii_case("import"));
-            // Past the depth limit the parser skips the whole block on the next call.
-            if let Some(inner) = nested.filter(|_| depth < MAX_DEPTH) {
+            if let Some(inner) = nested {
                 let _ = parser.parse_nested_block(|nested| {
-                    self.block(nested, inner, depth + 1);
+                    if depth < MAX_DEPTH {
+                        self.block(nested, inner, depth + 1);
+                    } else {
+                        // Flat, so without recursion: the parser skips blocks nested in here.
+                        while nested.next_including_whitespace_and_comments().is_ok() {}
+                    }
                     Ok::<(), ParseError<'_, ()>>(())
                 });
             }
@@ -439,10 +443,16 @@ mod tests {
     fn bad_urls_and_bad_strings_are_skipped() {
         // A space inside an unquoted url and a newline inside a string make invalid tokens.
         assert_eq!(values("a{b:url(a b.png);d:url(ok.png)}"), ["ok.png"]);
-        assert_eq!(values("a{c:url(\"x\ny.png\")}\nb{d:url(ok.png)}"), ["ok.png"]);
+        assert_eq!(
+            values("a{c:url(\"x\ny.png\")}\nb{d:url(ok.png)}"),
+            ["ok.png"]
+        );
         // After the bad string, `");…` is (as browsers read it) another, unterminated, string
         // inside the same url(): not the URL.
-        assert_eq!(values("a{c:url(\"x\ny.png\");d:url(ok.png)}"), Vec::<String>::new());
+        assert_eq!(
+            values("a{c:url(\"x\ny.png\");d:url(ok.png)}"),
+            Vec::<String>::new()
+        );
         // `url(` not followed by whitespace and a quote is an unquoted url, where `"` is invalid.
         assert_eq!(values("a{b:url(/**/\"x.png\")}"), Vec::<String>::new());
         assert_eq!(values("a{b:url(x \"y.png\")}"), Vec::<String>::new());
@@ -522,6 +532,17 @@ mod tests {
         src.push_str(&")".repeat(100_000));
         src.push_str(" a { b: url(after.png) }");
         assert_eq!(values(&src), ["after.png"]);
+        // Right after a skipped block, positions are still exact.
+        let src = format!("{}(x)'s'url(y.png){}", "(".repeat(300), ")".repeat(300));
+        assert_eq!(values(&src), Vec::<String>::new());
+        let src = format!(
+            "{}(x)url(y.png){}",
+            "(".repeat(MAX_DEPTH - 1),
+            ")".repeat(MAX_DEPTH - 1)
+        );
+        let refs = scan_checked(&src);
+        assert_eq!(values(&src), ["y.png"]);
+        assert_eq!(raw(&src, &refs[0]), "y.png");
         let shallow = format!("{}url(in.png){}", "[".repeat(50), "]".repeat(50));
         assert_eq!(values(&shallow), ["in.png"]);
     }

@@ -215,7 +215,17 @@ impl<'s> Lexer<'s> {
                 Token::Punct(b)
             }
             _ => {
-                self.pos = self.name_end(start).max(start + 1);
+                let end = self.name_end(start);
+                // Never stall: a character that is not a name part still makes progress.
+                self.pos = if end > start {
+                    end
+                } else {
+                    start
+                        + self.source[start..]
+                            .chars()
+                            .next()
+                            .map_or(1, char::len_utf8)
+                };
                 let text = &self.source[start..self.pos];
                 let property = self.after_dot;
                 let keyword = !property && !text.contains('\\');
@@ -842,6 +852,10 @@ import ok from "./ok.js";
             ["x.png", "./y.svg", "../z.woff2", "https://ex.example/w.png"]
         );
         assert_eq!(refs[2].context, TextContext::JsString('`'));
+        let worker =
+            "new Worker(new URL(\"./worker.js\", import.meta.url), { type: \"module\" });\n\
+                      import(new URL('./lazy.js', import.meta.url).href);";
+        assert_eq!(values(worker), ["./worker.js", "./lazy.js"]);
     }
 
     #[test]
