@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::common::{assert_snapshot, assetc, snapshot_tree, Tree};
+use crate::common::{assert_snapshot, assetc, served_tree, snapshot_tree, Tree};
 
 /// A small site with a page in a nested directory, shared CSS and JS, images with srcset.
 fn site() -> Tree {
@@ -40,7 +40,7 @@ fn site() -> Tree {
 fn output_tree_and_manifest_match_the_snapshots() {
     let t = site();
     t.build(&[]).success();
-    let listing: String = snapshot_tree(&t.output())
+    let listing: String = served_tree(&t.output())
         .iter()
         .map(|(path, bytes)| format!("{path} {}\n", bytes.len()))
         .collect();

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
+use assetc_pipeline::compress::{Coding, CompressOptions};
 use assetc_pipeline::{build, BuildError, BuildOptions};
 
 use crate::cli::BuildArgs;
@@ -14,33 +15,42 @@ use crate::ui;
 
 pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let c = &config.build;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let mut compress = CompressOptions::default();
+    if let Some(list) = args.codings.as_deref() {
+        compress.codings = parse_codings(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?;
+    } else if let Some(list) = &c.codings {
+        compress.codings = parse_codings(list.iter().map(String::as_str))?;
+    }
+    if let Some(size) = c.compress_min_size {
+        compress.min_size = size;
+    }
+    if let Some(saving) = c.compress_min_saving {
+        if !(0.0..1.0).contains(&saving) {
+            bail!("`compress_min_saving` must be at least 0 and below 1, not `{saving}`");
+        }
+        compress.min_saving = saving;
+    }
+    let keep_age = match args.keep_age.as_deref().or(c.keep_age.as_deref()) {
+        Some(text) => parse_duration(text)?,
+        None => 3600,
+    };
     let options = BuildOptions {
-        input: args
-            .input
-            .or_else(|| c.input.clone())
-            .unwrap_or_else(|| PathBuf::from("assets")),
-        output: args
-            .output
-            .or_else(|| c.output.clone())
-            .unwrap_or_else(|| PathBuf::from("build")),
-        base_url: args
-            .base_url
-            .or_else(|| c.base_url.clone())
-            .unwrap_or_else(|| "/".into()),
+        input: args.input.or_else(|| c.input.clone()).unwrap_or_else(|| PathBuf::from("assets")),
+        output: args.output.or_else(|| c.output.clone()).unwrap_or_else(|| PathBuf::from("build")),
+        base_url: args.base_url.or_else(|| c.base_url.clone()).unwrap_or_else(|| "/".into()),
         strict: args.strict || c.strict.unwrap_or(false),
-        include: if args.include.is_empty() {
-            c.include.clone()
-        } else {
-            args.include
-        },
+        include: if args.include.is_empty() { c.include.clone() } else { args.include },
         exclude: c.exclude.iter().cloned().chain(args.exclude).collect(),
-        entry_points: c
-            .entry_points
-            .iter()
-            .cloned()
-            .chain(args.entry_point)
-            .collect(),
-        build_time: build_time()?,
+        entry_points: c.entry_points.iter().cloned().chain(args.entry_point).collect(),
+        already_hashed: c.already_hashed.iter().cloned().chain(args.already_hashed).collect(),
+        sri: args.sri || c.sri.unwrap_or(false),
+        compress,
+        build_time: build_time(now)?,
+        now,
+        keep: args.keep.or(c.keep).unwrap_or(2),
+        keep_age,
+        threads: args.jobs,
     };
     let started = Instant::now();
     let report = match build(&options) {
@@ -59,11 +69,7 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             return Err(e).with_context(|| {
-                format!(
-                    "build of `{}` failed; `{}` is unchanged",
-                    options.input.display(),
-                    options.output.display()
-                )
+                format!("build of `{}` failed; `{}` is unchanged", options.input.display(), options.output.display())
             })
         }
     };
@@ -81,37 +87,80 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     if !args.quiet {
+        let saved: u64 = report.variants.get("br").map_or(0, |t| t.identity_bytes - t.encoded_bytes.min(t.identity_bytes));
         eprintln!(
-            "built {} files ({} fingerprinted, {} entry points), {}, {} warning{} in {:.2}s{} → `{}`",
+            "built {} files ({} fingerprinted, {} entry points), {}{}, {} warning{} in {:.2}s{} → `{}`",
             report.files,
             report.fingerprinted,
             report.entry_points,
             ui::bytes(report.bytes),
+            if saved > 0 { format!(" (br saves {})", ui::bytes(saved)) } else { String::new() },
             report.warnings.len(),
             if report.warnings.len() == 1 { "" } else { "s" },
             elapsed.as_secs_f64(),
-            if report.changed { "" } else { " (unchanged)" },
+            if report.changed { String::new() } else { " (unchanged)".into() },
             options.output.display(),
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
+fn parse_codings<'a>(names: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<Coding>> {
+    let mut codings = Vec::new();
+    for name in names {
+        if name.eq_ignore_ascii_case("none") {
+            continue;
+        }
+        match Coding::parse(name) {
+            Some(c) if !codings.contains(&c) => codings.push(c),
+            Some(_) => {}
+            None => bail!("unknown coding `{name}`; hint: choose from `br`, `zstd`, `gzip`, or `none`"),
+        }
+    }
+    Ok(codings)
+}
+
+/// `90s`, `30m`, `1h`, `2d`, `1w`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> anyhow::Result<i64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().with_context(|| format!("invalid duration `{text}`; hint: write e.g. `90s`, `30m`, `1h`, `2d`"))?;
+    let scale = match unit.trim() {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => bail!("invalid duration `{text}`; hint: write e.g. `90s`, `30m`, `1h`, `2d`"),
+    };
+    Ok(n.saturating_mul(scale))
+}
+
 /// `SOURCE_DATE_EPOCH` when set (reproducible builds), else the clock.
-fn build_time() -> anyhow::Result<i64> {
+fn build_time(now: i64) -> anyhow::Result<i64> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) => value
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|&t| t >= 0)
-            .with_context(|| {
-                format!(
-                    "`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`"
-                )
-            }),
-        Err(_) => Ok(SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)),
+            .with_context(|| format!("`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`")),
+        Err(_) => Ok(now),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), 90);
+        assert_eq!(parse_duration("30m").unwrap(), 1800);
+        assert_eq!(parse_duration("1h").unwrap(), 3600);
+        assert_eq!(parse_duration("2d").unwrap(), 172_800);
+        assert_eq!(parse_duration("45").unwrap(), 45);
+        assert!(parse_duration("1y").is_err() && parse_duration("h").is_err());
     }
 }

@@ -53,6 +53,32 @@ pub struct BuildArgs {
     #[arg(long, value_name = "GLOB")]
     pub entry_point: Vec<String>,
 
+    /// Names already carrying a content hash (a bundler's output, e.g. `assets/*-????????.js`):
+    /// they keep their names and are still served as immutable (repeatable glob)
+    #[arg(long, value_name = "GLOB")]
+    pub already_hashed: Vec<String>,
+
+    /// Add `integrity` to local scripts and stylesheets in HTML
+    #[arg(long)]
+    pub sri: bool,
+
+    /// Precompressed variants to write: a comma list of `br`, `zstd`, `gzip`, or `none`
+    /// [default: br,zstd,gzip]
+    #[arg(long, value_name = "LIST")]
+    pub codings: Option<String>,
+
+    /// Keep the files of this many newest builds for pages still cached by clients [default: 2]
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+
+    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`) [default: 1h]
+    #[arg(long, value_name = "DURATION")]
+    pub keep_age: Option<String>,
+
+    /// Worker threads [default: one per core]; the output never depends on it
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+
     /// Print nothing but warnings and errors
     #[arg(long, short)]
     pub quiet: bool,

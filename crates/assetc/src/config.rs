@@ -24,6 +24,16 @@ pub struct BuildConfig {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub entry_points: Vec<String>,
+    pub already_hashed: Vec<String>,
+    pub sri: Option<bool>,
+    /// `["br", "zstd", "gzip"]` by default; `[]` for none.
+    pub codings: Option<Vec<String>>,
+    /// Files smaller than this many bytes are not compressed.
+    pub compress_min_size: Option<u64>,
+    /// A variant is kept only if it saves at least this share (0.1 = 10 %).
+    pub compress_min_saving: Option<f64>,
+    pub keep: Option<usize>,
+    pub keep_age: Option<String>,
 }
 
 pub const DEFAULT_CONFIG_FILE: &str = "assetc.toml";

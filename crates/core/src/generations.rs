@@ -29,11 +29,11 @@ pub struct Generation {
     /// Wall-clock time the build ran, in seconds since the Unix epoch (not
     /// `SOURCE_DATE_EPOCH`: retention is about real time).
     pub built_at: i64,
-    /// The fingerprint of its manifest.
-    pub id: String,
     /// What produced the variants (codings and thresholds): files are only reused by a
     /// later build with the same key.
     pub config: String,
+    /// The fingerprint of its manifest.
+    pub id: String,
 }
 
 impl Generations {

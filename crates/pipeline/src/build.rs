@@ -1,24 +1,32 @@
-//! The build: walk → references → names, leaves first → staged tree and manifest → swap.
+//! The build: walk → load and hash → references → names, leaves first → manifest →
+//! (unless nothing changed) staged tree with variants and kept generations → swap.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use assetc_core::fingerprint::{hex, sha256};
+use assetc_core::fingerprint::{hex, integrity, sha256};
+use assetc_core::generations::{generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR};
 use assetc_core::url_ref::{classify, LocalRef, Reference};
 use assetc_core::{
-    content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath,
-    Manifest, MANIFEST_FILE_NAME,
+    content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath, Manifest, Variant, MANIFEST_FILE_NAME,
 };
-use sha2::{Digest as _, Sha256};
+use globset::GlobSet;
+use rayon::prelude::*;
+use sha2::{Digest as _, Sha256, Sha384};
 
+use crate::compress::{compress_file, compressible, CompressOptions};
 use crate::entry_points::EntryPoints;
 use crate::error::{BuildError, Warning, WarningKind};
 use crate::graph::components_in_dependency_order;
-use crate::html::{decode_char_refs, rewrite_html, HtmlRefRole};
+use crate::html::decode_char_refs;
 use crate::output::Staging;
-use crate::walk::{walk, PathFilter, SourceFile};
+use crate::references::{rewrite, Edit, Format, FoundRef, Role};
+use crate::walk::{glob_set, walk, PathFilter, SourceFile};
+
+/// Text files larger than this are copied as they are, not scanned for references.
+const MAX_SCANNED_SIZE: u64 = 64 << 20;
 
 /// What to build and how.
 #[derive(Debug, Clone)]
@@ -35,35 +43,76 @@ pub struct BuildOptions {
     pub exclude: Vec<String>,
     /// Extra entry-point patterns beside [`crate::entry_points::DEFAULT_ENTRY_POINTS`].
     pub entry_points: Vec<String>,
-    /// The build's time in seconds since the Unix epoch (`SOURCE_DATE_EPOCH` when set).
+    /// Files whose names already carry a content hash (a bundler's output): they keep
+    /// their names and are still immutable.
+    pub already_hashed: Vec<String>,
+    /// Add `integrity` to local scripts and stylesheets in HTML.
+    pub sri: bool,
+    pub compress: CompressOptions,
+    /// The build's time in seconds since the Unix epoch (`SOURCE_DATE_EPOCH` when set):
+    /// what Last-Modified says for new bytes.
     pub build_time: i64,
+    /// The wall clock, for the generations record and its retention.
+    pub now: i64,
+    /// Generations kept: the newest `keep`, and any younger than `keep_age` seconds.
+    pub keep: usize,
+    pub keep_age: i64,
+    /// Worker threads (default: one per core). The output never depends on it.
+    pub threads: Option<usize>,
+}
+
+impl BuildOptions {
+    /// Options with every default, for `input` → `output`.
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>, build_time: i64) -> Self {
+        Self {
+            input: input.into(),
+            output: output.into(),
+            base_url: "/".into(),
+            strict: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            entry_points: Vec::new(),
+            already_hashed: Vec::new(),
+            sri: false,
+            compress: CompressOptions::default(),
+            build_time,
+            now: build_time,
+            keep: 2,
+            keep_age: 3600,
+            threads: None,
+        }
+    }
 }
 
 /// What a build did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct BuildReport {
     pub files: usize,
     pub fingerprinted: usize,
     pub entry_points: usize,
-    /// Bytes of all served files.
+    /// Bytes of all served (identity) files.
     pub bytes: u64,
+    /// Per coding: how many variants, and their total size.
+    pub variants: BTreeMap<String, VariantTotals>,
     pub warnings: Vec<Warning>,
     /// False when the result equalled the previous build, which was left untouched.
     pub changed: bool,
+    /// Files taken over from the previous build (hard-linked, not rewritten or recompressed).
+    pub reused: usize,
+    /// Files written (and compressed) anew.
+    pub written: usize,
+    /// Generations the output now holds, newest first.
+    pub generations: usize,
 }
 
-/// The format of a file, which decides how its references are found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Format {
-    Html,
-    Opaque,
-}
-
-fn format_of(path: &LogicalPath) -> Format {
-    match path.extension().as_deref() {
-        Some("html" | "htm") => Format::Html,
-        _ => Format::Opaque,
-    }
+/// The variants of one coding in a build.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct VariantTotals {
+    pub files: usize,
+    /// Size of the identity files these variants encode.
+    pub identity_bytes: u64,
+    /// Size of the variants.
+    pub encoded_bytes: u64,
 }
 
 /// One source file on its way through the build.
@@ -71,383 +120,426 @@ struct Node {
     source: SourceFile,
     format: Format,
     entry_point: bool,
-    body: Body,
-    /// Logical paths of every local target found (for the manifest).
-    references: BTreeSet<usize>,
-    /// Charset label for HTML.
+    already_hashed: bool,
+    content: Content,
+    /// Charset label, for HTML.
     charset: String,
+    /// Every local target found, by node index.
+    references: BTreeSet<usize>,
 }
 
-enum Body {
-    /// Text that will be rewritten.
+enum Content {
+    /// Text whose references are rewritten.
     Text(Vec<u8>),
-    /// An opaque file already copied into the staging directory while it was hashed.
-    Staged {
-        tmp: PathBuf,
-        digest: Digest,
-        size: u64,
-        head: Vec<u8>,
-    },
+    /// A file served as it is: hashed now, copied (and verified) when written.
+    File { digest: Digest, size: u64, head: Vec<u8> },
 }
 
-/// The result of naming one node.
+/// A node's final name and bytes.
+#[derive(Clone)]
 struct Named {
     served: LogicalPath,
     digest: Digest,
     size: u64,
     content_type: String,
-    /// Rewritten bytes still to be written (None: already staged).
+    /// Final bytes of text; None for files copied as they are.
     bytes: Option<Vec<u8>>,
+    /// SRI of text, known as soon as it is named (files get theirs when written).
+    integrity: Option<String>,
 }
 
 /// Builds `options.input` into `options.output`.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    match options.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| BuildError::Io { path: options.input.clone(), source: std::io::Error::other(e) })?
+            .install(|| build_inner(options)),
+        None => build_inner(options),
+    }
+}
+
+fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let base_url = normalize_base_url(&options.base_url)?;
     let (input, output) = check_paths(&options.input, &options.output)?;
-    let previous = read_previous_manifest(&output)?;
+    let previous = Previous::read(&output)?;
     let filter = PathFilter::new(&options.include, &options.exclude)?;
     let entry_points = EntryPoints::new(&options.entry_points)?;
+    let already_hashed = if options.already_hashed.is_empty() { None } else { Some(glob_set(&options.already_hashed)?) };
 
     let mut warnings = Vec::new();
     let sources = walk(&input, &filter, &mut warnings)?;
 
-    let staging = Staging::begin(&output)?;
-    let tmp_dir = staging.dir().join(".assetc").join("tmp");
-    fs::create_dir_all(&tmp_dir).map_err(BuildError::io(&tmp_dir))?;
-
-    let mut nodes = Vec::with_capacity(sources.len());
-    for (i, source) in sources.into_iter().enumerate() {
-        let format = format_of(&source.logical);
-        let entry_point = entry_points.contains(&source.logical);
-        let body = match format {
-            Format::Html => {
-                Body::Text(fs::read(&source.path).map_err(BuildError::io(&source.path))?)
-            }
-            Format::Opaque => copy_hashing(&source.path, &tmp_dir.join(i.to_string()))?,
-        };
-        let charset = match &body {
-            Body::Text(bytes) => {
-                content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into())
-            }
-            Body::Staged { .. } => String::new(),
-        };
-        nodes.push(Node {
-            source,
-            format,
-            entry_point,
-            body,
-            references: BTreeSet::new(),
-            charset,
-        });
-    }
-    let index: HashMap<LogicalPath, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.source.logical.clone(), i))
-        .collect();
+    // Load: read text, hash files.
+    let mut nodes: Vec<Node> = sources
+        .into_par_iter()
+        .map(|source| load(source, &entry_points, already_hashed.as_ref()))
+        .collect::<Result<_, _>>()?;
+    let index: HashMap<LogicalPath, usize> = nodes.iter().enumerate().map(|(i, n)| (n.source.logical.clone(), i)).collect();
     let paths: Vec<LogicalPath> = nodes.iter().map(|n| n.source.logical.clone()).collect();
-    let resolver = Resolver {
-        index: &index,
-        paths: &paths,
-    };
+    let resolver = Resolver { index: &index, paths: &paths };
 
-    // References: find every local target, warn about the missing ones.
-    let mut not_rewritable = vec![false; nodes.len()];
-    for (i, node) in nodes.iter_mut().enumerate() {
-        let Body::Text(bytes) = &node.body else {
-            continue;
-        };
-        let from = node.source.logical.clone();
-        let mut targets = BTreeSet::new();
-        let scanned = rewrite_html(bytes, &node.charset, |r| {
-            match resolver.resolve(&from, &r.value, r.role) {
-                Resolution::Target(t) => {
-                    targets.insert(t);
-                }
-                Resolution::Untouchable => {}
-                Resolution::Problem(kind) => warnings.push(Warning {
-                    file: from.to_string(),
-                    line: Some(r.line),
-                    column: Some(r.column),
-                    kind,
-                }),
-            }
-            None
-        });
-        if let Err(message) = scanned {
-            warnings.push(Warning {
-                file: from.to_string(),
-                line: None,
-                column: None,
-                kind: WarningKind::NotRewritten { message },
-            });
-            not_rewritable[i] = true;
-        }
+    // References: every local target, and a warning for each one that does not resolve.
+    let scans: Vec<(BTreeSet<usize>, Vec<Warning>, bool)> = nodes.par_iter().map(|node| scan(node, &resolver)).collect();
+    let mut rewritable = Vec::with_capacity(nodes.len());
+    for (node, (targets, node_warnings, ok)) in nodes.iter_mut().zip(scans) {
         node.references = targets;
+        warnings.extend(node_warnings);
+        rewritable.push(ok);
     }
     if options.strict && !warnings.is_empty() {
         return Err(BuildError::Strict { warnings });
     }
 
-    // Names, leaves first: a file's bytes include the names of what it references.
-    let edges: Vec<Vec<usize>> = nodes
-        .iter()
-        .map(|n| {
-            n.references
-                .iter()
-                .copied()
-                .filter(|&t| !nodes[t].entry_point)
-                .collect()
-        })
-        .collect();
-    let mut named: Vec<Option<Named>> = (0..nodes.len()).map(|_| None).collect();
-    for component in components_in_dependency_order(&edges) {
-        let cycle = component.len() > 1 || edges[component[0]].contains(&component[0]);
-        if cycle {
-            name_cycle(
-                &component,
-                &nodes,
-                &mut named,
-                &resolver,
-                &base_url,
-                &not_rewritable,
-            )?;
-        } else {
-            let i = component[0];
-            let result = name_one(
-                i,
-                &nodes,
-                &named,
-                &resolver,
-                &base_url,
-                not_rewritable[i],
-                None,
-            )?;
-            named[i] = Some(result);
-        }
-    }
+    // Names, leaves first, level by level in parallel.
+    let ctx = NamingContext { nodes: &nodes, resolver: &resolver, base_url: &base_url, rewritable: &rewritable, options };
+    let named = name_all(&ctx, &mut warnings)?;
 
-    // The staged tree and the manifest.
+    // The manifest, with what the previous build already has.
+    let config_key = options.compress.key();
+    let reusable = previous.as_ref().map(|p| p.reusable(&config_key)).unwrap_or_default();
     let mut manifest = Manifest::new(base_url.clone());
-    let mut served_by: BTreeMap<String, String> = BTreeMap::new();
-    let mut bytes_total = 0;
-    for (i, node) in nodes.iter().enumerate() {
-        let n = named[i].take().expect("every node is named");
-        if let Some(other) = served_by.insert(n.served.to_string(), node.source.logical.to_string())
-        {
-            return Err(BuildError::NameClash {
-                a: other,
-                b: node.source.logical.to_string(),
-                served: n.served.to_string(),
-            });
+    let mut served_by: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut to_write = Vec::new();
+    for (i, (node, n)) in nodes.iter().zip(&named).enumerate() {
+        let logical = node.source.logical.as_str();
+        if let Some(other) = served_by.insert(n.served.as_str(), logical) {
+            return Err(BuildError::NameClash { a: other.into(), b: logical.into(), served: n.served.to_string() });
         }
-        let target = staging.dir().join(n.served.as_str());
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
-        }
-        match (&n.bytes, &node.body) {
-            (Some(bytes), _) => fs::write(&target, bytes).map_err(BuildError::io(&target))?,
-            (None, Body::Staged { tmp, .. }) => {
-                fs::rename(tmp, &target).map_err(BuildError::io(&target))?
-            }
-            (None, Body::Text(_)) => unreachable!("text is always rewritten into bytes"),
-        }
-        let logical = node.source.logical.to_string();
         let sha256 = hex(&n.digest);
-        let last_modified = match previous.as_ref().and_then(|m| m.entries.get(&logical)) {
+        let last_modified = match previous.as_ref().and_then(|p| p.manifest.entries.get(logical)) {
             Some(prev) if prev.sha256 == sha256 => prev.last_modified,
             Some(prev) => options.build_time.max(prev.last_modified + 1),
             None => options.build_time,
         };
-        bytes_total += n.size;
-        manifest.entries.insert(
-            logical,
-            Entry {
-                content_type: n.content_type,
-                etag: strong_etag(&n.digest),
-                immutable: !node.entry_point,
-                last_modified,
-                path: n.served.to_string(),
-                references: node
-                    .references
-                    .iter()
-                    .map(|&t| nodes[t].source.logical.to_string())
-                    .collect(),
-                sha256,
-                size: n.size,
-            },
-        );
+        let mut entry = Entry {
+            content_type: n.content_type.clone(),
+            etag: strong_etag(&n.digest),
+            immutable: !node.entry_point,
+            integrity: n.integrity.clone().unwrap_or_default(),
+            last_modified,
+            path: n.served.to_string(),
+            references: node.references.iter().map(|&t| paths[t].to_string()).collect(),
+            sha256,
+            size: n.size,
+            variants: BTreeMap::new(),
+        };
+        match reusable.get(n.served.as_str()) {
+            Some(old) if old.sha256 == entry.sha256 => {
+                entry.integrity.clone_from(&old.integrity);
+                entry.variants.clone_from(&old.variants);
+            }
+            _ => to_write.push(i),
+        }
+        manifest.entries.insert(logical.to_owned(), entry);
     }
-    fs::remove_dir_all(&tmp_dir).map_err(BuildError::io(&tmp_dir))?;
+
+    let mut report = BuildReport {
+        files: nodes.len(),
+        fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
+        entry_points: nodes.iter().filter(|n| n.entry_point).count(),
+        warnings,
+        ..BuildReport::default()
+    };
+    if let Some(prev) = &previous {
+        if to_write.is_empty() && prev.manifest == manifest && prev.config_key.as_deref() == Some(config_key.as_str()) {
+            report.changed = false;
+            report.reused = nodes.len();
+            report.generations = prev.generations.generations.len().max(1);
+            totals(&manifest, &mut report);
+            return Ok(report);
+        }
+    }
+
+    // The new tree: reuse what the previous build has, write and compress the rest.
+    let staging = Staging::begin(&output)?;
+    let writing: std::collections::HashSet<usize> = to_write.iter().copied().collect();
+    let results: Vec<(usize, Option<(String, BTreeMap<String, Variant>)>)> = (0..nodes.len())
+        .into_par_iter()
+        .map(|i| {
+            let entry = &manifest.entries[paths[i].as_str()];
+            let target = staging.dir().join(&entry.path);
+            create_parent(&target)?;
+            if !writing.contains(&i) && link_entry(&output, staging.dir(), entry).is_ok() {
+                return Ok((i, None));
+            }
+            let written = write_entry(&nodes[i], &named[i], &target, &options.compress)?;
+            Ok((i, Some(written)))
+        })
+        .collect::<Result<_, BuildError>>()?;
+    for (i, written) in results {
+        match written {
+            Some((integrity, variants)) => {
+                let entry = manifest.entries.get_mut(paths[i].as_str()).expect("entry exists");
+                entry.integrity = integrity;
+                entry.variants = variants;
+                report.written += 1;
+            }
+            None => report.reused += 1,
+        }
+    }
+    totals(&manifest, &mut report);
+
+    // Generations: this one, and the earlier ones still kept, whose files stay servable.
     let manifest_bytes = manifest.to_json();
+    let id = fingerprint(&sha256(&manifest_bytes));
+    let mut generations = vec![Generation { built_at: options.now, id: id.clone(), config: config_key.clone() }];
+    if let Some(prev) = &previous {
+        generations.extend(prev.generations.generations.iter().filter(|g| g.id != id).cloned());
+    }
+    let kept = retain(generations, options.now, options.keep, options.keep_age);
+    let state = staging.dir().join(STATE_DIR).join("generations");
+    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
+    for generation in &kept[1..] {
+        let Some(old) = previous.as_ref().and_then(|p| p.generation_manifest(&generation.id)) else { continue };
+        for entry in old.entries.values().filter(|e| e.immutable) {
+            if !staging.dir().join(&entry.path).exists() {
+                let target = staging.dir().join(&entry.path);
+                create_parent(&target)?;
+                // A file an old generation lists but the output lacks cannot be restored; the
+                // generation stays recorded and `assetc verify` reports the missing file.
+                let _ = link_entry(&output, staging.dir(), entry);
+            }
+        }
+        let path = staging.dir().join(generation_manifest_path(&generation.id));
+        fs::write(&path, old.to_json()).map_err(BuildError::io(&path))?;
+    }
+    let record = staging.dir().join(generation_manifest_path(&id));
+    fs::write(&record, &manifest_bytes).map_err(BuildError::io(&record))?;
+    let record = staging.dir().join(GENERATIONS_FILE);
+    fs::write(&record, Generations { generations: kept.clone() }.to_json()).map_err(BuildError::io(&record))?;
     let manifest_path = staging.dir().join(MANIFEST_FILE_NAME);
     fs::write(&manifest_path, &manifest_bytes).map_err(BuildError::io(&manifest_path))?;
 
-    let fingerprinted = nodes.iter().filter(|n| !n.entry_point).count();
-    let unchanged = previous.is_some_and(|p| p.to_json() == manifest_bytes);
-    if !unchanged {
-        staging.commit()?;
-    }
-    Ok(BuildReport {
-        files: nodes.len(),
-        fingerprinted,
-        entry_points: nodes.len() - fingerprinted,
-        bytes: bytes_total,
-        warnings,
-        changed: !unchanged,
-    })
+    staging.commit()?;
+    report.changed = true;
+    report.generations = kept.len();
+    Ok(report)
 }
 
-/// Names a single file whose dependencies are all named. A member of a cycle gets the
-/// fingerprint computed for it over the whole cycle.
+/// Reads a source: text into memory, anything else hashed as a stream.
+fn load(source: SourceFile, entry_points: &EntryPoints, already_hashed: Option<&GlobSet>) -> Result<Node, BuildError> {
+    let mut format = Format::of(&source.logical);
+    if format.is_text() {
+        let size = fs::metadata(&source.path).map_err(BuildError::io(&source.path))?.len();
+        if size > MAX_SCANNED_SIZE {
+            format = Format::Opaque;
+        }
+    }
+    let content = if format.is_text() {
+        Content::Text(fs::read(&source.path).map_err(BuildError::io(&source.path))?)
+    } else {
+        let (digest, size, head) = hash_file(&source.path)?;
+        Content::File { digest, size, head }
+    };
+    let charset = match (&content, format) {
+        (Content::Text(bytes), Format::Html) => content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into()),
+        _ => "utf-8".into(),
+    };
+    let entry_point = entry_points.contains(&source.logical);
+    let already_hashed = already_hashed.is_some_and(|set| set.is_match(source.logical.as_str()));
+    Ok(Node { source, format, entry_point, already_hashed, content, charset, references: BTreeSet::new() })
+}
+
+/// Finds a text node's local targets; returns them, its warnings, and whether it parsed.
+fn scan(node: &Node, resolver: &Resolver<'_>) -> (BTreeSet<usize>, Vec<Warning>, bool) {
+    let mut targets = BTreeSet::new();
+    let mut warnings = Vec::new();
+    let Content::Text(bytes) = &node.content else { return (targets, warnings, true) };
+    let from = &node.source.logical;
+    let result = rewrite(node.format, bytes, &node.charset, |r| {
+        match resolver.resolve(from, &r.value, r.role) {
+            Resolution::Target(t) => {
+                targets.insert(t);
+            }
+            Resolution::Untouchable => {}
+            Resolution::Problem(kind) => {
+                warnings.push(Warning { file: from.to_string(), line: Some(r.line), column: Some(r.column), kind })
+            }
+        }
+        Edit::default()
+    });
+    match result {
+        Ok(_) => (targets, warnings, true),
+        Err(message) => {
+            warnings.push(Warning { file: from.to_string(), line: None, column: None, kind: WarningKind::NotRewritten { message } });
+            (BTreeSet::new(), warnings, false)
+        }
+    }
+}
+
+struct NamingContext<'a> {
+    nodes: &'a [Node],
+    resolver: &'a Resolver<'a>,
+    base_url: &'a str,
+    rewritable: &'a [bool],
+    options: &'a BuildOptions,
+}
+
+/// Names every node: the strongly connected components of the reference graph (edges to
+/// entry points do not count: their names never change), grouped into levels so that each
+/// level depends only on earlier ones, each level in parallel.
+fn name_all(ctx: &NamingContext<'_>, warnings: &mut Vec<Warning>) -> Result<Vec<Named>, BuildError> {
+    let nodes = ctx.nodes;
+    let edges: Vec<Vec<usize>> =
+        nodes.iter().map(|n| n.references.iter().copied().filter(|&t| !nodes[t].entry_point).collect()).collect();
+    let components = components_in_dependency_order(&edges);
+    let mut component_of = vec![0; nodes.len()];
+    for (c, members) in components.iter().enumerate() {
+        for &m in members {
+            component_of[m] = c;
+        }
+    }
+    let mut level = vec![0usize; components.len()];
+    for (c, members) in components.iter().enumerate() {
+        level[c] = members
+            .iter()
+            .flat_map(|&m| &edges[m])
+            .map(|&d| component_of[d])
+            .filter(|&dc| dc != c)
+            .map(|dc| level[dc] + 1)
+            .max()
+            .unwrap_or(0);
+    }
+    let mut levels: Vec<Vec<usize>> = Vec::new();
+    for (c, &l) in level.iter().enumerate() {
+        if levels.len() <= l {
+            levels.resize(l + 1, Vec::new());
+        }
+        levels[l].push(c);
+    }
+
+    let mut named: Vec<Option<Named>> = vec![None; nodes.len()];
+    for level_components in levels {
+        let results: Vec<Vec<(usize, Named, Option<Warning>)>> = level_components
+            .par_iter()
+            .map(|&c| {
+                let members = &components[c];
+                let cycle = members.len() > 1 || edges[members[0]].contains(&members[0]);
+                if cycle {
+                    name_cycle(ctx, members, &named)
+                } else {
+                    name_one(ctx, members[0], &named, None).map(|(n, w)| vec![(members[0], n, w)])
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        for (i, n, warning) in results.into_iter().flatten() {
+            named[i] = Some(n);
+            warnings.extend(warning);
+        }
+    }
+    Ok(named.into_iter().map(|n| n.expect("every node is named")).collect())
+}
+
+/// Names a node whose dependencies are all named (`named` holds them). A member of a cycle
+/// gets the fingerprint computed for it over the whole cycle.
 fn name_one(
+    ctx: &NamingContext<'_>,
     i: usize,
-    nodes: &[Node],
     named: &[Option<Named>],
-    resolver: &Resolver<'_>,
-    base_url: &str,
-    not_rewritable: bool,
     cycle_fingerprint: Option<&str>,
-) -> Result<Named, BuildError> {
-    let node = &nodes[i];
+) -> Result<(Named, Option<Warning>), BuildError> {
+    let node = &ctx.nodes[i];
     let logical = &node.source.logical;
-    let (bytes, digest, size, head) = match &node.body {
-        Body::Staged {
-            digest, size, head, ..
-        } => (None, *digest, *size, head.as_slice()),
-        Body::Text(text) => {
-            let rewritten = if not_rewritable {
-                text.clone()
-            } else {
-                rewrite_references(
-                    node,
-                    text,
-                    |target| named[target].as_ref().map(|n| &n.served),
-                    resolver,
-                    base_url,
-                )?
-            };
+    let (bytes, digest, size) = match &node.content {
+        Content::File { digest, size, .. } => (None, *digest, *size),
+        Content::Text(text) => {
+            let rewritten = if ctx.rewritable[i] { rewrite_text(ctx, node, text, named)? } else { text.clone() };
             let digest = sha256(&rewritten);
             let size = rewritten.len() as u64;
-            (Some(rewritten), digest, size, &[][..])
+            (Some(rewritten), digest, size)
         }
     };
-    let head = match &bytes {
-        Some(b) => &b[..b.len().min(1024)],
-        None => head,
+    let head = match (&bytes, &node.content) {
+        (Some(b), _) => &b[..b.len().min(1024)],
+        (None, Content::File { head, .. }) => head.as_slice(),
+        (None, Content::Text(_)) => &[][..],
     };
+    let mut warning = None;
     let served = if node.entry_point {
         logical.clone()
+    } else if node.already_hashed && cycle_fingerprint.is_none() {
+        let unchanged = match (&bytes, &node.content) {
+            (Some(b), Content::Text(original)) => b == original,
+            _ => true,
+        };
+        if unchanged {
+            logical.clone()
+        } else {
+            // Its name no longer covers its bytes: fingerprint it after all, so no browser
+            // keeps stale bytes under a name it was told never changes.
+            warning = Some(Warning {
+                file: logical.to_string(),
+                line: None,
+                column: None,
+                kind: WarningKind::NotRewritten {
+                    message: "marked as already hashed, but it references files assetc renames, so it is fingerprinted too".into(),
+                },
+            });
+            fingerprinted_name(logical, &fingerprint(&digest))
+        }
     } else {
         fingerprinted_name(logical, cycle_fingerprint.unwrap_or(&fingerprint(&digest)))
     };
-    Ok(Named {
-        served,
-        digest,
-        size,
-        content_type: content_type::content_type(logical.as_str(), head),
-        bytes,
-    })
+    let integrity = bytes.as_ref().map(|b| integrity(&Sha384::digest(b)));
+    let content_type = content_type::content_type(logical.as_str(), head);
+    Ok((Named { served, digest, size, content_type, bytes, integrity }, warning))
 }
 
-/// Names the members of a cycle as one unit: their fingerprints derive from the content
-/// of the whole component (with references inside the cycle as written), so a change to
-/// any member renames every member, deterministically.
-fn name_cycle(
-    component: &[usize],
-    nodes: &[Node],
-    named: &mut [Option<Named>],
-    resolver: &Resolver<'_>,
-    base_url: &str,
-    not_rewritable: &[bool],
-) -> Result<(), BuildError> {
+/// Names the members of a cycle as one unit: their fingerprints derive from the content of
+/// the whole component (with references inside the cycle as written), so a change to any
+/// member renames every member, deterministically.
+fn name_cycle(ctx: &NamingContext<'_>, members: &[usize], named: &[Option<Named>]) -> Result<Vec<(usize, Named, Option<Warning>)>, BuildError> {
     let mut hasher = Sha256::new();
-    for &i in component {
-        let partial = name_one(i, nodes, named, resolver, base_url, not_rewritable[i], None)?;
-        let logical = nodes[i].source.logical.as_str();
+    for &i in members {
+        let (partial, _) = name_one(ctx, i, named, Some("-"))?;
+        let logical = ctx.nodes[i].source.logical.as_str();
         hasher.update((logical.len() as u64).to_le_bytes());
         hasher.update(logical.as_bytes());
         hasher.update(partial.digest);
     }
     let component_digest: Digest = hasher.finalize().into();
-    // First give every member its name, then rewrite each with all the names known.
-    let mut fingerprints = Vec::with_capacity(component.len());
-    for &i in component {
+    let mut scratch = named.to_vec();
+    let mut fingerprints = Vec::with_capacity(members.len());
+    for &i in members {
         let mut h = Sha256::new();
         h.update(component_digest);
-        h.update(nodes[i].source.logical.as_str().as_bytes());
+        h.update(ctx.nodes[i].source.logical.as_str().as_bytes());
         let fp = fingerprint(&h.finalize().into());
-        let served = if nodes[i].entry_point {
-            nodes[i].source.logical.clone()
-        } else {
-            fingerprinted_name(&nodes[i].source.logical, &fp)
-        };
-        named[i] = Some(Named {
-            served,
-            digest: [0; 32],
-            size: 0,
-            content_type: String::new(),
-            bytes: None,
-        });
+        let node = &ctx.nodes[i];
+        let served = if node.entry_point { node.source.logical.clone() } else { fingerprinted_name(&node.source.logical, &fp) };
+        scratch[i] = Some(Named { served, digest: [0; 32], size: 0, content_type: String::new(), bytes: None, integrity: None });
         fingerprints.push(fp);
     }
-    for (&i, fp) in component.iter().zip(&fingerprints) {
-        named[i] = Some(name_one(
-            i,
-            nodes,
-            named,
-            resolver,
-            base_url,
-            not_rewritable[i],
-            Some(fp),
-        )?);
-    }
-    Ok(())
+    members
+        .iter()
+        .zip(&fingerprints)
+        .map(|(&i, fp)| name_one(ctx, i, &scratch, Some(fp)).map(|(n, w)| (i, n, w)))
+        .collect()
 }
 
-/// Rewrites the references of a text file to the served names of their targets.
-fn rewrite_references<'n>(
-    node: &Node,
-    text: &[u8],
-    served: impl Fn(usize) -> Option<&'n LogicalPath>,
-    resolver: &Resolver<'_>,
-    base_url: &str,
-) -> Result<Vec<u8>, BuildError> {
+/// Rewrites a text file's references to the served names of their targets.
+fn rewrite_text(ctx: &NamingContext<'_>, node: &Node, text: &[u8], named: &[Option<Named>]) -> Result<Vec<u8>, BuildError> {
     let from = &node.source.logical;
-    match node.format {
-        Format::Html => rewrite_html(text, &node.charset, |r| {
-            let Reference::Local(local) = classify(&r.value) else {
-                return None;
-            };
-            let Resolution::Target(target) = resolver.resolve(from, &r.value, r.role) else {
-                return None;
-            };
-            let served = served(target)?;
-            new_reference(&local, resolver.logical(target), served, base_url)
-        })
-        .map_err(|message| BuildError::Rewrite {
-            path: from.to_string(),
-            message,
-        }),
-        Format::Opaque => Ok(text.to_vec()),
-    }
+    let cross_origin = !ctx.base_url.starts_with('/');
+    rewrite(node.format, text, &node.charset, |r: &FoundRef| {
+        let Reference::Local(local) = classify(&r.value) else { return Edit::default() };
+        let Resolution::Target(target) = ctx.resolver.resolve(from, &r.value, r.role) else { return Edit::default() };
+        let Some(target_named) = named[target].as_ref() else { return Edit::default() };
+        let url = new_reference(&local, ctx.resolver.logical(target), &target_named.served, ctx.base_url);
+        let integrity = if ctx.options.sri && r.takes_integrity { target_named.integrity.clone() } else { None };
+        Edit { url, integrity, cross_origin }
+    })
+    .map_err(|message| BuildError::Rewrite { path: from.to_string(), message })
 }
 
 /// The reference rewritten to a fingerprinted name, or None when the target keeps its path.
-fn new_reference(
-    local: &LocalRef<'_>,
-    logical: &LogicalPath,
-    served: &LogicalPath,
-    base_url: &str,
-) -> Option<String> {
+fn new_reference(local: &LocalRef<'_>, logical: &LogicalPath, served: &LogicalPath, base_url: &str) -> Option<String> {
     if served == logical {
         return None;
     }
-    Some(if base_url == "/" {
-        local.with_file_name(served.file_name())
-    } else {
-        local.under_base(base_url, served.as_str())
-    })
+    Some(if base_url == "/" { local.with_file_name(served.file_name()) } else { local.under_base(base_url, served.as_str()) })
 }
 
 /// Resolves references as written to nodes.
@@ -467,18 +559,11 @@ impl Resolver<'_> {
         &self.paths[target]
     }
 
-    fn resolve(&self, from: &LogicalPath, raw: &str, role: HtmlRefRole) -> Resolution {
-        let Reference::Local(local) = classify(raw) else {
-            return Resolution::Untouchable;
-        };
+    fn resolve(&self, from: &LogicalPath, raw: &str, role: Role) -> Resolution {
+        let Reference::Local(local) = classify(raw) else { return Resolution::Untouchable };
         let reference = raw.trim().to_owned();
         let path = decode_char_refs(local.path);
-        let decoded = match (LocalRef {
-            path: &path,
-            ..local
-        })
-        .decoded_path()
-        {
+        let decoded = match (LocalRef { path: &path, ..local }).decoded_path() {
             Ok(d) => d,
             Err(_) => return Resolution::Problem(WarningKind::Undecodable { reference }),
         };
@@ -489,28 +574,94 @@ impl Resolver<'_> {
         if let Some(&i) = self.index.get(&resolved) {
             return Resolution::Target(i);
         }
-        if role == HtmlRefRole::Navigation && !decoded.ends_with('/') {
+        if role == Role::Navigation && !decoded.ends_with('/') {
             // Clean URLs: `/about` names `about.html` or `about/index.html`.
             for candidate in [format!("{resolved}.html"), format!("{resolved}/index.html")] {
-                if let Some(&i) = LogicalPath::new(candidate)
-                    .ok()
-                    .and_then(|p| self.index.get(&p))
-                {
+                if let Some(&i) = LogicalPath::new(candidate).ok().and_then(|p| self.index.get(&p)) {
                     return Resolution::Target(i);
                 }
             }
         }
-        Resolution::Problem(WarningKind::BrokenReference {
-            reference,
-            resolved: resolved.to_string(),
-        })
+        Resolution::Problem(WarningKind::BrokenReference { reference, resolved: resolved.to_string() })
     }
 }
 
-/// Copies `from` to `to` while hashing it, in one read.
-fn copy_hashing(from: &Path, to: &Path) -> Result<Body, BuildError> {
-    let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
-    let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
+/// Writes a node's served file and its variants; returns its integrity and variants.
+fn write_entry(node: &Node, named: &Named, target: &Path, compress: &CompressOptions) -> Result<(String, BTreeMap<String, Variant>), BuildError> {
+    let integrity = match &named.bytes {
+        Some(bytes) => {
+            fs::write(target, bytes).map_err(BuildError::io(target))?;
+            named.integrity.clone().unwrap_or_else(|| integrity(&Sha384::digest(bytes)))
+        }
+        None => copy_verified(&node.source.path, target, &named.digest)?,
+    };
+    let mut variants = BTreeMap::new();
+    if compressible(&named.content_type) && named.size >= compress.min_size {
+        for &coding in &compress.codings {
+            let path = PathBuf::from(format!("{}{}", target.display(), coding.suffix()));
+            let (size, digest) = compress_file(target, &path, coding).map_err(BuildError::io(&path))?;
+            if (size as f64) <= named.size as f64 * (1.0 - compress.min_saving) {
+                variants.insert(
+                    coding.token().to_owned(),
+                    Variant { etag: strong_etag(&digest), path: format!("{}{}", named.served, coding.suffix()), sha256: hex(&digest), size },
+                );
+            } else {
+                fs::remove_file(&path).map_err(BuildError::io(&path))?;
+            }
+        }
+    }
+    Ok((integrity, variants))
+}
+
+/// Hard-links an entry and its variants from the current output into the staging tree.
+fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<()> {
+    let paths = std::iter::once(entry.path.as_str()).chain(entry.variants.values().map(|v| v.path.as_str()));
+    for path in paths {
+        let (from, to) = (output.join(path), staging.join(path));
+        let meta = fs::symlink_metadata(&from)?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other("not a file"));
+        }
+        match fs::hard_link(&from, &to) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<(), BuildError> {
+    match path.parent() {
+        Some(parent) => fs::create_dir_all(parent).map_err(BuildError::io(parent)),
+        None => Ok(()),
+    }
+}
+
+/// The kept generations, newest first: the newest `keep`, and any younger than `keep_age`.
+pub fn retain(generations: Vec<Generation>, now: i64, keep: usize, keep_age: i64) -> Vec<Generation> {
+    generations
+        .into_iter()
+        .enumerate()
+        .filter(|(i, g)| *i == 0 || *i < keep || now - g.built_at < keep_age)
+        .map(|(_, g)| g)
+        .collect()
+}
+
+fn totals(manifest: &Manifest, report: &mut BuildReport) {
+    for entry in manifest.entries.values() {
+        report.bytes += entry.size;
+        for (coding, variant) in &entry.variants {
+            let t = report.variants.entry(coding.clone()).or_default();
+            t.files += 1;
+            t.identity_bytes += entry.size;
+            t.encoded_bytes += variant.size;
+        }
+    }
+}
+
+/// Hashes a file as a stream: SHA-256, size, and its first KiB (for the charset).
+fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
+    let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;
@@ -520,89 +671,121 @@ fn copy_hashing(from: &Path, to: &Path) -> Result<Body, BuildError> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: from.to_path_buf(),
-                    source: e,
-                })
-            }
+            Err(e) => return Err(BuildError::Io { path: path.to_path_buf(), source: e }),
         };
         if head.len() < 1024 {
             head.extend_from_slice(&buf[..n.min(1024 - head.len())]);
         }
         hasher.update(&buf[..n]);
-        writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
         size += n as u64;
     }
-    Ok(Body::Staged {
-        tmp: to.to_path_buf(),
-        digest: hasher.finalize().into(),
-        size,
-        head,
-    })
+    Ok((hasher.finalize().into(), size, head))
+}
+
+/// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
+/// have changed since it was hashed); returns the SRI of the bytes.
+fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {
+    let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
+    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(to).map_err(BuildError::io(to))?);
+    let mut sha256 = Sha256::new();
+    let mut sha384 = Sha384::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BuildError::Io { path: from.to_path_buf(), source: e }),
+        };
+        sha256.update(&buf[..n]);
+        sha384.update(&buf[..n]);
+        writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
+    }
+    writer.flush().map_err(BuildError::io(to))?;
+    if &<[u8; 32]>::from(sha256.finalize()) != expected {
+        return Err(BuildError::ChangedDuringBuild { path: from.to_path_buf() });
+    }
+    Ok(integrity(&sha384.finalize()))
+}
+
+/// The build currently in the output.
+struct Previous {
+    manifest: Manifest,
+    generations: Generations,
+    config_key: Option<String>,
+    root: PathBuf,
+}
+
+impl Previous {
+    fn read(output: &Path) -> Result<Option<Self>, BuildError> {
+        let Some(manifest) = read_previous_manifest(output)? else { return Ok(None) };
+        let path = output.join(GENERATIONS_FILE);
+        let generations = match fs::read(&path) {
+            Ok(bytes) => Generations::from_json(&bytes)
+                .map_err(|e| BuildError::PreviousManifest { path: path.clone(), message: e.to_string() })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Generations::default(),
+            Err(e) => return Err(BuildError::Io { path, source: e }),
+        };
+        let config_key = generations.generations.first().map(|g| g.config.clone());
+        Ok(Some(Self { manifest, generations, config_key, root: output.to_path_buf() }))
+    }
+
+    /// The manifest of a kept generation.
+    fn generation_manifest(&self, id: &str) -> Option<Manifest> {
+        let bytes = fs::read(self.root.join(generation_manifest_path(id))).ok()?;
+        Manifest::from_json(&bytes).ok()
+    }
+
+    /// Entries whose files the output holds, by served path, if they were produced with the
+    /// same configuration (so their variants are what this build would write).
+    fn reusable(&self, config_key: &str) -> HashMap<String, Entry> {
+        if self.config_key.as_deref() != Some(config_key) {
+            return HashMap::new();
+        }
+        let mut map: HashMap<String, Entry> = HashMap::new();
+        let older = self.generations.generations.iter().skip(1).filter_map(|g| self.generation_manifest(&g.id));
+        for manifest in std::iter::once(self.manifest.clone()).chain(older) {
+            for entry in manifest.entries.into_values() {
+                map.entry(entry.path.clone()).or_insert(entry);
+            }
+        }
+        map
+    }
 }
 
 /// `/`, `/static/`, or `https://cdn.example.com/assets/`, always ending in `/`.
 fn normalize_base_url(base: &str) -> Result<String, BuildError> {
-    let error = |message: &str| BuildError::BaseUrl {
-        base_url: base.to_owned(),
-        message: message.to_owned(),
-    };
+    let error = |message: &str| BuildError::BaseUrl { base_url: base.to_owned(), message: message.to_owned() };
     let base = base.trim();
     let is_origin = base.starts_with("https://") || base.starts_with("http://");
     if !(base.starts_with('/') || is_origin) {
-        return Err(error(
-            "it must be a path starting with `/` or an `http(s)://` origin",
-        ));
+        return Err(error("it must be a path starting with `/` or an `http(s)://` origin"));
     }
     if base.starts_with("//") {
-        return Err(error(
-            "a scheme-relative URL is ambiguous; write `https://host/` instead",
-        ));
+        return Err(error("a scheme-relative URL is ambiguous; write `https://host/` instead"));
     }
     if base.contains(['?', '#', ' ', '"', '\'', '<', '>', '\\']) {
-        return Err(error(
-            "it must not contain a query, a fragment, spaces, quotes or backslashes",
-        ));
+        return Err(error("it must not contain a query, a fragment, spaces, quotes or backslashes"));
     }
-    Ok(if base.ends_with('/') {
-        base.to_owned()
-    } else {
-        format!("{base}/")
-    })
+    Ok(if base.ends_with('/') { base.to_owned() } else { format!("{base}/") })
 }
 
 /// Canonical input and output paths, refusing an output inside the input and the reverse.
 fn check_paths(input: &Path, output: &Path) -> Result<(PathBuf, PathBuf), BuildError> {
     let input = match fs::canonicalize(input) {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BuildError::InputMissing {
-                path: input.to_path_buf(),
-            })
-        }
-        Err(e) => {
-            return Err(BuildError::Io {
-                path: input.to_path_buf(),
-                source: e,
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BuildError::InputMissing { path: input.to_path_buf() }),
+        Err(e) => return Err(BuildError::Io { path: input.to_path_buf(), source: e }),
     };
     if !input.is_dir() {
         return Err(BuildError::InputNotDirectory { path: input });
     }
     let output_abs = absolute(output)?;
     if output_abs.starts_with(&input) {
-        return Err(BuildError::OutputInsideInput {
-            output: output.to_path_buf(),
-            input,
-        });
+        return Err(BuildError::OutputInsideInput { output: output.to_path_buf(), input });
     }
     if input.starts_with(&output_abs) {
-        return Err(BuildError::InputInsideOutput {
-            output: output.to_path_buf(),
-            input,
-        });
+        return Err(BuildError::InputInsideOutput { output: output.to_path_buf(), input });
     }
     Ok((input, output_abs))
 }
@@ -610,13 +793,7 @@ fn check_paths(input: &Path, output: &Path) -> Result<(PathBuf, PathBuf), BuildE
 /// An absolute path with every existing ancestor canonicalised, for a path that may not
 /// exist yet.
 fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
-    let path = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map_err(BuildError::io(path))?
-            .join(path)
-    };
+    let path = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map_err(BuildError::io(path))?.join(path) };
     let mut existing = path.as_path();
     let mut rest = Vec::new();
     loop {
@@ -641,31 +818,17 @@ fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
 fn read_previous_manifest(output: &Path) -> Result<Option<Manifest>, BuildError> {
     let path = output.join(MANIFEST_FILE_NAME);
     match fs::read(&path) {
-        Ok(bytes) => {
-            Manifest::from_json(&bytes)
-                .map(Some)
-                .map_err(|e| BuildError::PreviousManifest {
-                    path,
-                    message: e.to_string(),
-                })
-        }
+        Ok(bytes) => Manifest::from_json(&bytes).map(Some).map_err(|e| BuildError::PreviousManifest { path, message: e.to_string() }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let empty = match fs::read_dir(output) {
                 Ok(mut entries) => entries.next().is_none(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => {
-                    return Err(BuildError::Io {
-                        path: output.to_path_buf(),
-                        source: e,
-                    })
-                }
+                Err(e) => return Err(BuildError::Io { path: output.to_path_buf(), source: e }),
             };
             if empty {
                 Ok(None)
             } else {
-                Err(BuildError::NotABuild {
-                    path: output.to_path_buf(),
-                })
+                Err(BuildError::NotABuild { path: output.to_path_buf() })
             }
         }
         Err(e) => Err(BuildError::Io { path, source: e }),
@@ -680,12 +843,20 @@ mod tests {
     fn base_urls() {
         assert_eq!(normalize_base_url("/").unwrap(), "/");
         assert_eq!(normalize_base_url("/static").unwrap(), "/static/");
-        assert_eq!(
-            normalize_base_url("https://cdn.example.com").unwrap(),
-            "https://cdn.example.com/"
-        );
+        assert_eq!(normalize_base_url("https://cdn.example.com").unwrap(), "https://cdn.example.com/");
         for bad in ["static/", "//cdn.example.com/", "/a?b", "ftp://x/"] {
             assert!(normalize_base_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_n_and_the_young() {
+        let g = |id: &str, built_at| Generation { built_at, id: id.into(), config: String::new() };
+        let all = vec![g("e", 10_000), g("d", 9_000), g("c", 8_000), g("b", 7_000), g("a", 1_000)];
+        let ids = |v: Vec<Generation>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(ids(retain(all.clone(), 10_000, 2, 3600)), ["e", "d", "c", "b"]);
+        assert_eq!(ids(retain(all.clone(), 100_000, 2, 3600)), ["e", "d"]);
+        assert_eq!(ids(retain(all.clone(), 100_000, 0, 0)), ["e"], "the newest is always kept");
+        assert_eq!(ids(retain(all, 100_000, 10, 0)).len(), 5);
     }
 }

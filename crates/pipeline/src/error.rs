@@ -50,6 +50,11 @@ pub enum BuildError {
         path = path.display()
     )]
     ManifestNameTaken { path: PathBuf },
+    #[error(
+        "`{path}` changed while it was being built; hint: build again once it is no longer being written",
+        path = path.display()
+    )]
+    ChangedDuringBuild { path: PathBuf },
     #[error("`{a}` and `{b}` would both be served as `{served}`; hint: rename one of them")]
     NameClash {
         a: String,

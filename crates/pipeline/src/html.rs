@@ -1,36 +1,38 @@
-//! HTML references: every attribute that names a URL, found and rewritten with lol_html so
-//! that only the start tags holding a changed reference are re-serialised.
+//! HTML references: every attribute that names a URL, `<style>` elements and `style`
+//! attributes (CSS), import maps and inline module scripts, found and rewritten with lol_html
+//! so that only what holds a changed reference is re-serialised.
 
-use lol_html::{element, AsciiCompatibleEncoding, HtmlRewriter, Settings};
+use std::cell::{Cell, RefCell};
 
-use crate::text_ref::LineIndex;
+use lol_html::html_content::{ContentType, Element, TextChunk};
+use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
 
-/// What kind of target a reference expects, which decides how a missing target is looked up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HtmlRefRole {
-    /// A subresource (`<img src>`, `<link href>`, `srcset`, ...): must name a file.
-    Asset,
-    /// A navigation (`<a href>`, `<iframe src>`): may name a page by its clean URL or directory.
-    Navigation,
-}
+use crate::css::scan_css;
+use crate::js::scan_js;
+use crate::json_refs::scan_json;
+use crate::references::{FoundRef, Role};
+use crate::text_ref::{splice, LineIndex, TextRef};
 
-/// A reference found in an HTML attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HtmlRef {
-    /// The URL as written in the attribute (HTML character references not decoded).
-    pub value: String,
-    pub role: HtmlRefRole,
-    pub line: u32,
-    pub column: u32,
+/// What to change about one reference in HTML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HtmlEdit {
+    pub url: Option<String>,
+    /// Add this `integrity` attribute unless the element has one.
+    pub integrity: Option<String>,
+    /// Add `crossorigin="anonymous"` unless the element has a `crossorigin` attribute.
+    pub cross_origin: bool,
 }
 
 /// How an attribute holds URLs.
 #[derive(Clone, Copy)]
 enum Shape {
-    Single(HtmlRefRole),
+    Single(Role),
     /// `srcset` / `imagesrcset`: comma-separated candidates with descriptors.
     Srcset,
 }
+
+/// The import map fields whose values are URLs.
+const IMPORT_MAP_PATHS: &[&str] = &["imports.*", "scopes.*.*"];
 
 /// `<meta name|property>` values whose `content` is a URL.
 const URL_METAS: &[&str] = &[
@@ -47,11 +49,8 @@ const URL_METAS: &[&str] = &[
 ];
 
 /// The URL-bearing attributes of an element.
-fn url_attributes(
-    tag: &str,
-    element: &lol_html::html_content::Element,
-) -> Vec<(&'static str, Shape)> {
-    use HtmlRefRole::{Asset, Navigation};
+fn url_attributes(tag: &str, element: &Element) -> Vec<(&'static str, Shape)> {
+    use Role::{Asset, Navigation};
     let mut attrs = Vec::new();
     match tag {
         "a" | "area" => attrs.push(("href", Shape::Single(Navigation))),
@@ -85,58 +84,148 @@ fn url_attributes(
     attrs
 }
 
-/// Runs `visit` on every URL reference in `html`; where it returns a new URL, the attribute
-/// is rewritten. Returns the rewritten document. `encoding` is the document's charset label.
+/// Whether the element's URL attribute is one SRI applies to.
+fn takes_integrity(tag: &str, attr: &str, element: &Element) -> bool {
+    match (tag, attr) {
+        ("script", "src") => true,
+        ("link", "href") => element.get_attribute("rel").is_some_and(|rel| {
+            rel.split_ascii_whitespace()
+                .any(|t| t.eq_ignore_ascii_case("stylesheet") || t.eq_ignore_ascii_case("modulepreload"))
+        }),
+        _ => false,
+    }
+}
+
+/// The language of an element's text, when it holds references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Embedded {
+    None,
+    Css,
+    ModuleScript,
+    ImportMap,
+}
+
+/// Text collected across the chunks of one element, with where it started.
+struct Pending {
+    text: String,
+    start: Option<usize>,
+}
+
+/// Runs `visit` on every URL reference in `html` and applies its edits. Returns the rewritten
+/// document. `encoding` is the document's charset label.
 pub fn rewrite_html(
     html: &[u8],
     encoding: &str,
-    mut visit: impl FnMut(&HtmlRef) -> Option<String>,
+    visit: impl FnMut(&FoundRef) -> HtmlEdit,
 ) -> Result<Vec<u8>, String> {
     let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
         .and_then(AsciiCompatibleEncoding::new)
         .ok_or_else(|| format!("the charset `{encoding}` is not ASCII-compatible"))?;
     // Line numbers are computed over a lossy UTF-8 view; byte offsets are exact either way.
-    let text = String::from_utf8_lossy(html);
-    let lines = LineIndex::new(&text);
+    let source = String::from_utf8_lossy(html);
+    let lines = LineIndex::new(&source);
+    let visit = RefCell::new(visit);
+    let embedded = Cell::new(Embedded::None);
+    let pending = RefCell::new(Pending { text: String::new(), start: None });
     let mut out = Vec::with_capacity(html.len() + 256);
+
+    // The references of embedded text (CSS, JS, import map JSON) starting at byte `start`.
+    let rewrite_embedded = |kind: Embedded, text: &str, start: usize| -> Option<String> {
+        let refs: Vec<TextRef> = match kind {
+            Embedded::Css => scan_css(text),
+            Embedded::ModuleScript => scan_js(text),
+            Embedded::ImportMap => scan_json(text, IMPORT_MAP_PATHS).ok()?,
+            Embedded::None => return None,
+        };
+        let mut replacements = Vec::new();
+        for r in &refs {
+            let (line, column) = lines.line_column(start + r.span.start);
+            let found = FoundRef { value: r.value.clone(), role: Role::Asset, line, column, takes_integrity: false };
+            if let Some(url) = (visit.borrow_mut())(&found).url {
+                replacements.push((r, url));
+            }
+        }
+        (!replacements.is_empty()).then(|| splice(text, replacements))
+    };
+
+    let on_text = |chunk: &mut TextChunk| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let kind = embedded.get();
+        if kind == Embedded::None {
+            return Ok(());
+        }
+        let mut p = pending.borrow_mut();
+        p.start.get_or_insert(chunk.source_location().bytes().start);
+        p.text.push_str(chunk.as_str());
+        if !chunk.last_in_text_node() {
+            chunk.remove();
+            return Ok(());
+        }
+        let text = std::mem::take(&mut p.text);
+        let start = p.start.take().unwrap_or(0);
+        drop(p);
+        let new_text = rewrite_embedded(kind, &text, start).unwrap_or(text);
+        chunk.replace(&new_text, ContentType::Html);
+        Ok(())
+    };
+
     let mut rewriter = HtmlRewriter::new(
         Settings {
-            element_content_handlers: vec![element!("*", |el| {
-                let tag = el.tag_name();
-                for (name, shape) in url_attributes(&tag, el) {
-                    let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else {
-                        continue;
-                    };
-                    let value = attribute.value();
-                    let start = attribute
-                        .value_source_location()
-                        .map_or(0, |l| l.bytes().start);
-                    let new_value = match shape {
-                        Shape::Single(role) => {
-                            let (line, column) = lines.line_column(start);
-                            visit(&HtmlRef {
-                                value: value.clone(),
-                                role,
-                                line,
-                                column,
-                            })
+            element_content_handlers: vec![
+                element!("*", |el| {
+                    let tag = el.tag_name();
+                    embedded.set(match tag.as_str() {
+                        "style" => Embedded::Css,
+                        "script" if el.get_attribute("src").is_none() => {
+                            match el.get_attribute("type").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+                                "module" => Embedded::ModuleScript,
+                                "importmap" => Embedded::ImportMap,
+                                _ => Embedded::None,
+                            }
                         }
-                        Shape::Srcset => rewrite_srcset(&value, |offset, url| {
-                            let (line, column) = lines.line_column(start + offset);
-                            visit(&HtmlRef {
-                                value: url.to_owned(),
-                                role: HtmlRefRole::Asset,
-                                line,
-                                column,
-                            })
-                        }),
-                    };
-                    if let Some(new_value) = new_value.filter(|v| *v != value) {
-                        el.set_attribute(name, &new_value)?;
+                        _ => Embedded::None,
+                    });
+                    for (name, shape) in url_attributes(&tag, el) {
+                        let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else { continue };
+                        let value = attribute.value();
+                        let start = attribute.value_source_location().map_or(0, |l| l.bytes().start);
+                        let mut edit = HtmlEdit::default();
+                        let new_value = match shape {
+                            Shape::Single(role) => {
+                                let (line, column) = lines.line_column(start);
+                                let takes_integrity = takes_integrity(&tag, name, el);
+                                let found = FoundRef { value: value.clone(), role, line, column, takes_integrity };
+                                edit = (visit.borrow_mut())(&found);
+                                edit.url.take()
+                            }
+                            Shape::Srcset => rewrite_srcset(&value, |offset, url| {
+                                let (line, column) = lines.line_column(start + offset);
+                                let found = FoundRef { value: url.to_owned(), role: Role::Asset, line, column, takes_integrity: false };
+                                (visit.borrow_mut())(&found).url
+                            }),
+                        };
+                        if let Some(new_value) = new_value.filter(|v| *v != value) {
+                            el.set_attribute(name, &new_value)?;
+                        }
+                        if let Some(integrity) = edit.integrity {
+                            if el.get_attribute("integrity").is_none() {
+                                el.set_attribute("integrity", &integrity)?;
+                            }
+                            if edit.cross_origin && el.get_attribute("crossorigin").is_none() {
+                                el.set_attribute("crossorigin", "anonymous")?;
+                            }
+                        }
                     }
-                }
-                Ok(())
-            })],
+                    if let Some(attribute) = el.attributes().iter().find(|a| a.name() == "style") {
+                        let value = attribute.value();
+                        let start = attribute.value_source_location().map_or(0, |l| l.bytes().start);
+                        if let Some(new_value) = rewrite_embedded(Embedded::Css, &value, start) {
+                            el.set_attribute("style", &new_value)?;
+                        }
+                    }
+                    Ok(())
+                }),
+                text!("style, script", on_text),
+            ],
             encoding,
             ..Settings::new()
         },
@@ -255,7 +344,7 @@ mod tests {
         let mut found = Vec::new();
         rewrite_html(html.as_bytes(), "utf-8", |r| {
             found.push((r.value.clone(), r.line, r.column));
-            None
+            HtmlEdit::default()
         })
         .unwrap();
         found
@@ -283,8 +372,9 @@ mod tests {
     #[test]
     fn only_changed_tags_are_reserialised() {
         let html = "<!DOCTYPE html>\n<!-- <img src=a.png> -->\n<P CLASS=x>text &amp; more</P>\n<IMG  ALT='a'   SRC = \"a.png\"  data-x=1 >\n<img src=\"keep.png\">";
-        let out = rewrite_html(html.as_bytes(), "utf-8", |r| {
-            (r.value == "a.png").then(|| "a.F.png".into())
+        let out = rewrite_html(html.as_bytes(), "utf-8", |r| HtmlEdit {
+            url: (r.value == "a.png").then(|| "a.F.png".into()),
+            ..HtmlEdit::default()
         })
         .unwrap();
         let out = String::from_utf8(out).unwrap();
@@ -330,6 +420,6 @@ mod tests {
 
     #[test]
     fn non_ascii_compatible_charsets_are_refused() {
-        assert!(rewrite_html(b"<p>", "utf-16le", |_| None).is_err());
+        assert!(rewrite_html(b"<p>", "utf-16le", |_| HtmlEdit::default()).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! assetc's build: walk the input, find references, name files by content, write atomically.
 
 pub mod build;
+pub mod compress;
 pub mod css;
 pub mod entry_points;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod html;
 pub mod js;
 pub mod json_refs;
 pub mod output;
+pub mod references;
 pub mod text_ref;
 pub mod walk;
 
