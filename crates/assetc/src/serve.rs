@@ -1,0 +1,262 @@
+//! `assetc serve`: load a build once and serve it with actix-web until SIGTERM (graceful:
+//! in-flight requests finish) or SIGINT. Flags win over the `[serve]` table of `assetc.toml`.
+
+use std::collections::BTreeMap;
+use std::net::ToSocketAddrs;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use assetc_server::{AccessLog, Build, HeaderRule, Mount, Options};
+use serde::Deserialize;
+
+const DEFAULT_ROOT: &str = "build";
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+/// `assetc serve`
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Build directory to serve (made by `assetc build`) [default: build]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080, or
+    /// 0.0.0.0:$PORT when the `PORT` environment variable is set]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// Worker threads [default: one per core]
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Access log on stdout [default: off]
+    #[arg(long, value_name = "FORMAT")]
+    pub access_log: Option<AccessLogFormat>,
+
+    /// Serve this page (a logical path such as `index.html`) for unknown extension-less
+    /// paths: client-side routes of a single-page app
+    #[arg(long, value_name = "PATH")]
+    pub spa_fallback: Option<String>,
+
+    /// Serve `about.html` at `/about`
+    #[arg(long)]
+    pub clean_urls: bool,
+
+    /// Answer `200 ok` at this path for load balancers (e.g. `/healthz`)
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
+}
+
+/// The access log's format.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogFormat {
+    Off,
+    Common,
+    Json,
+}
+
+/// `[serve]` in `assetc.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    pub root: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub workers: Option<usize>,
+    pub access_log: Option<AccessLogFormat>,
+    /// `Cache-Control` of fingerprinted URLs [default: `public, max-age=31536000, immutable`].
+    pub cache_control_immutable: Option<String>,
+    /// `Cache-Control` of entry points [default: `no-cache`].
+    pub cache_control_revalidate: Option<String>,
+    /// Bytes of small files kept in memory [default: 64 MiB].
+    pub memory_budget: Option<u64>,
+    /// Files above this size always stream from disk [default: 256 KiB].
+    pub memory_file_limit: Option<u64>,
+    pub spa_fallback: Option<String>,
+    pub clean_urls: Option<bool>,
+    pub health_path: Option<String>,
+    pub shutdown_timeout: Option<u64>,
+    /// `[[serve.headers]]`: `path = "/fonts/**"` and `headers = { "Access-Control-Allow-Origin" = "*" }`.
+    pub headers: Vec<HeaderRuleConfig>,
+}
+
+/// One `[[serve.headers]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderRuleConfig {
+    /// A glob over URL paths (`/**`, `/fonts/*.woff2`).
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Where to listen: the flag, else `PORT` (as platforms set it), else the config, else the
+/// default.
+fn bind_address(
+    flag: Option<&str>,
+    port_env: Option<&str>,
+    config: Option<&str>,
+) -> anyhow::Result<String> {
+    if let Some(bind) = flag {
+        return Ok(bind.to_owned());
+    }
+    if let Some(port) = port_env.filter(|p| !p.is_empty()) {
+        let port: u16 = port.parse().with_context(|| {
+            format!("the `PORT` environment variable `{port}` is not a port number")
+        })?;
+        return Ok(format!("0.0.0.0:{port}"));
+    }
+    Ok(config.unwrap_or(DEFAULT_BIND).to_owned())
+}
+
+fn init_logging(access_log: AccessLog) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+
+    let access = (access_log != AccessLog::Off).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stdout)
+            .without_time()
+            .with_level(false)
+            .with_target(false)
+            .with_ansi(false)
+            .with_filter(
+                Targets::new().with_target(assetc_server::ACCESS_LOG_TARGET, LevelFilter::INFO),
+            )
+    });
+    let diagnostics = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .without_time()
+        .with_target(false)
+        .with_ansi(false)
+        .with_filter(
+            Targets::new()
+                .with_default(LevelFilter::WARN)
+                .with_target(assetc_server::ACCESS_LOG_TARGET, LevelFilter::OFF),
+        );
+    let _ = tracing_subscriber::registry()
+        .with(access)
+        .with(diagnostics)
+        .try_init();
+}
+
+/// Runs `assetc serve` until the server stops.
+pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()> {
+    let cfg = &config.serve;
+    let root = args
+        .root
+        .or_else(|| cfg.root.clone())
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_ROOT));
+    let port_env = std::env::var("PORT").ok();
+    let bind = bind_address(
+        args.bind.as_deref(),
+        port_env.as_deref(),
+        cfg.bind.as_deref(),
+    )?;
+    let workers = match args.workers.or(cfg.workers) {
+        Some(0) => anyhow::bail!("`--workers` must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let access_log = match args
+        .access_log
+        .or(cfg.access_log)
+        .unwrap_or(AccessLogFormat::Off)
+    {
+        AccessLogFormat::Off => AccessLog::Off,
+        AccessLogFormat::Common => AccessLog::Common,
+        AccessLogFormat::Json => AccessLog::Json,
+    };
+    let defaults = Options::default();
+    let options = Options {
+        cache_control_immutable: cfg
+            .cache_control_immutable
+            .clone()
+            .unwrap_or(defaults.cache_control_immutable),
+        cache_control_revalidate: cfg
+            .cache_control_revalidate
+            .clone()
+            .unwrap_or(defaults.cache_control_revalidate),
+        memory_budget: cfg.memory_budget.unwrap_or(defaults.memory_budget),
+        memory_file_limit: cfg.memory_file_limit.unwrap_or(defaults.memory_file_limit),
+        header_rules: cfg
+            .headers
+            .iter()
+            .map(|rule| HeaderRule {
+                glob: rule.path.clone(),
+                headers: rule
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+            .collect(),
+        spa_fallback: args.spa_fallback.or_else(|| cfg.spa_fallback.clone()),
+        clean_urls: args.clean_urls || cfg.clean_urls.unwrap_or(false),
+        health_path: args.health_path.or_else(|| cfg.health_path.clone()),
+    };
+    let shutdown_timeout = args.shutdown_timeout.or(cfg.shutdown_timeout).unwrap_or(30);
+
+    init_logging(access_log);
+    let build = Build::open(&root, &options)
+        .with_context(|| format!("cannot serve `{}`", root.display()))?;
+    let mount = Mount::new("/", build).access_log(access_log);
+
+    let addrs: Vec<_> = bind
+        .to_socket_addrs()
+        .with_context(|| format!("`{bind}` is not an address to listen on (expected HOST:PORT)"))?
+        .collect();
+    actix_web::rt::System::new().block_on(async move {
+        let server =
+            actix_web::HttpServer::new(move || actix_web::App::new().service(mount.clone()))
+                .workers(workers)
+                .shutdown_timeout(shutdown_timeout)
+                .bind(&addrs[..])
+                .with_context(|| format!("cannot listen on `{bind}`"))?;
+        for addr in server.addrs() {
+            eprintln!("listening on http://{addr}");
+        }
+        server.run().await.context("the server failed")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_wins_over_port_over_config() {
+        let b = |f, p, c| bind_address(f, p, c).unwrap();
+        assert_eq!(b(None, None, None), "127.0.0.1:8080");
+        assert_eq!(b(None, None, Some("0.0.0.0:80")), "0.0.0.0:80");
+        assert_eq!(b(None, Some("9000"), Some("0.0.0.0:80")), "0.0.0.0:9000");
+        assert_eq!(b(None, Some(""), None), "127.0.0.1:8080");
+        assert_eq!(
+            b(Some("127.0.0.1:0"), Some("9000"), Some("x")),
+            "127.0.0.1:0"
+        );
+        let err = bind_address(None, Some("http"), None).unwrap_err();
+        assert!(format!("{err:#}").contains("`http`"));
+    }
+
+    #[test]
+    fn config_table_deserialises_and_refuses_unknown_keys() {
+        let cfg: ServeConfig = toml::from_str(
+            r#"
+            root = "dist"
+            access_log = "json"
+            cache_control_immutable = "public, max-age=31536000, s-maxage=31536000, immutable"
+            [[headers]]
+            path = "/fonts/**"
+            headers = { "Access-Control-Allow-Origin" = "*" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.root.as_deref(), Some(std::path::Path::new("dist")));
+        assert_eq!(cfg.access_log, Some(AccessLogFormat::Json));
+        assert_eq!(cfg.headers[0].headers["Access-Control-Allow-Origin"], "*");
+        assert!(toml::from_str::<ServeConfig>("rooot = \"x\"").is_err());
+    }
+}
