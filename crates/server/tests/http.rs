@@ -1222,3 +1222,40 @@ fn a_build_mounted_at_a_prefix_serves_and_answers_templates() {
         "nothing outside the prefix"
     );
 }
+
+#[path = "../examples/mount.rs"]
+mod example;
+
+// The runnable example, as it is: its routes mounted in an app on a real socket.
+#[test]
+fn the_mount_example_renders_urls_and_integrity_that_resolve() {
+    let f = Fixture::site();
+    let assets = Mount::new(
+        "/static",
+        Build::open(f.root(), &Options::default()).unwrap(),
+    );
+    let s = Server::start_app(move || {
+        actix_web::App::new().configure(|cfg| example::configure(cfg, &assets))
+    });
+    let page = s.get("/").text();
+    let css = format!("/static/{}", f.entry("css/app.css").path);
+    assert!(page.contains(&format!(r#"href="{css}""#)), "{page}");
+    let sri = page
+        .split("integrity=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    // The integrity value is the SHA-256 of the bytes served at that URL.
+    let served = s.get(&css);
+    assert_eq!(served.status, 200);
+    let digest = assetc_core::fingerprint::sha256(&served.body);
+    use base64::Engine;
+    assert_eq!(
+        sri,
+        format!(
+            "sha256-{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
+    );
+    assert_eq!(s.get("/static/").status, 200);
+}
