@@ -72,6 +72,15 @@ enum Token<'s> {
     Other,
 }
 
+/// What an open `{` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Brace {
+    Block,
+    Object,
+    /// A template literal's `${`, whose `}` resumes the template.
+    Substitution,
+}
+
 /// Keywords after which an expression, and so a regex literal, may start.
 const BEFORE_EXPRESSION: &[&str] = &[
     "return",
@@ -103,8 +112,11 @@ struct Lexer<'s> {
     /// The previous token was `if`, `while`, `for` or `with`, whose `(…)` is followed by a
     /// statement (where `/` starts a regex) rather than by an operator.
     after_condition_keyword: bool,
-    /// One entry per open `{`: true for a template literal's `${`, whose `}` resumes the template.
-    braces: Vec<bool>,
+    /// Whether a `{` here opens a block (after `)`, `;`, `else`, `=>`…) rather than an object
+    /// literal (after `=`, `(`, `,`, `return`…): after a block's `}` a statement starts, where
+    /// `/` begins a regex, while after an object's `}` it divides.
+    block_may_start: bool,
+    braces: Vec<Brace>,
     /// One entry per open `(`: true when it follows a condition keyword.
     parens: Vec<bool>,
     comment_refs: Vec<TextRef>,
@@ -119,6 +131,7 @@ impl<'s> Lexer<'s> {
             regex_allowed: true,
             after_dot: false,
             after_condition_keyword: false,
+            block_may_start: true,
             braces: Vec::new(),
             parens: Vec::new(),
             comment_refs: Vec::new(),
@@ -137,6 +150,7 @@ impl<'s> Lexer<'s> {
         let mut regex_allowed = true;
         let mut after_dot = false;
         let mut after_condition_keyword = false;
+        let mut block_may_start = false;
         let token = match b {
             b'\'' | b'"' => {
                 regex_allowed = false;
@@ -147,19 +161,26 @@ impl<'s> Lexer<'s> {
                 regex_allowed = opened_substitution;
                 token
             }
-            b'}' if self.braces.last() == Some(&true) => {
+            b'}' if self.braces.last() == Some(&Brace::Substitution) => {
                 self.braces.pop();
                 let (_, opened_substitution) = self.template(start);
                 regex_allowed = opened_substitution;
                 Token::Other
             }
-            b'{' | b'}' => {
-                if b == b'{' {
-                    self.braces.push(false);
+            b'{' => {
+                self.braces.push(if self.block_may_start {
+                    Brace::Block
                 } else {
-                    self.braces.pop();
-                    regex_allowed = false;
-                }
+                    Brace::Object
+                });
+                block_may_start = true;
+                self.pos += 1;
+                Token::Punct(b)
+            }
+            b'}' => {
+                let block = self.braces.pop() != Some(Brace::Object);
+                regex_allowed = block;
+                block_may_start = block;
                 self.pos += 1;
                 Token::Punct(b)
             }
@@ -170,6 +191,7 @@ impl<'s> Lexer<'s> {
             }
             b')' => {
                 regex_allowed = self.parens.pop().unwrap_or(false);
+                block_may_start = true;
                 self.pos += 1;
                 Token::Punct(b)
             }
@@ -211,6 +233,8 @@ impl<'s> Lexer<'s> {
                 Token::Other
             }
             _ if b.is_ascii() && !is_name_byte(b) && b != b'\\' => {
+                // `;` ends a statement; `>` is likeliest the end of an arrow `=>`.
+                block_may_start = matches!(b, b';' | b'>');
                 self.pos += 1;
                 Token::Punct(b)
             }
@@ -230,6 +254,8 @@ impl<'s> Lexer<'s> {
                 let property = self.after_dot;
                 let keyword = !property && !text.contains('\\');
                 regex_allowed = keyword && BEFORE_EXPRESSION.contains(&text);
+                // `else {`, `try {`, `class A {`, but `return {` is an object.
+                block_may_start = !property && (!regex_allowed || matches!(text, "else" | "do"));
                 after_condition_keyword = keyword
                     && (matches!(text, "if" | "while" | "for" | "with")
                         || (text == "await" && self.after_condition_keyword));
@@ -239,6 +265,7 @@ impl<'s> Lexer<'s> {
         self.regex_allowed = regex_allowed;
         self.after_dot = after_dot;
         self.after_condition_keyword = after_condition_keyword;
+        self.block_may_start = block_may_start;
         Some(token)
     }
 
@@ -341,7 +368,7 @@ impl<'s> Lexer<'s> {
                     return (token, false);
                 }
                 b'$' if self.bytes.get(i + 1) == Some(&b'{') => {
-                    self.braces.push(true);
+                    self.braces.push(Brace::Substitution);
                     self.pos = i + 2;
                     return (Token::Other, true);
                 }
@@ -949,6 +976,36 @@ x /= 2; import("./i.js"); y /= 1;
             [
                 "./a.js", "./b.js", "./c.js", "./d.js", "./e.js", "./f.js", "./g.js", "./h.js",
                 "./i.js"
+            ]
+        );
+    }
+
+    #[test]
+    fn after_a_block_a_slash_starts_a_regex_and_after_an_object_it_divides() {
+        let src = r#"if (a) { b() } /'/.test(s); import './after-if-block.js';
+function f() {}
+/"/.test(s); import "./after-function.js";
+try {} finally {} /'/g; import './after-finally.js';
+class A extends B {} /"/; import "./after-class.js";
+const g = () => {}
+/"/; import "./after-arrow-body.js";
+x = { a: 1 } / 2; import("./after-object.js"); y = 1 / 1;
+x = [{}] / 2; import("./after-array-object.js"); y = 1 / 1;
+x = f({}) / 2; import("./after-call.js"); y = 1 / 1;
+function g2() { return { a: 1 } / 2; import("./after-returned-object.js"); y = 1 / 1; }
+"#;
+        assert_eq!(
+            values(src),
+            [
+                "./after-if-block.js",
+                "./after-function.js",
+                "./after-finally.js",
+                "./after-class.js",
+                "./after-arrow-body.js",
+                "./after-object.js",
+                "./after-array-object.js",
+                "./after-call.js",
+                "./after-returned-object.js"
             ]
         );
     }
