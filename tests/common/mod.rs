@@ -94,7 +94,10 @@ impl Tree {
 /// The served tree: every file under `dir` except assetc's own `.assetc/` (which records
 /// when builds ran), with its bytes, sorted by path.
 pub fn served_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    snapshot_tree(dir).into_iter().filter(|(path, _)| !path.starts_with(".assetc/")).collect()
+    snapshot_tree(dir)
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with(".assetc/"))
+        .collect()
 }
 
 /// Every file under `dir` with its bytes, sorted by path: a whole tree to compare.

@@ -27,7 +27,10 @@ pub fn sha256(bytes: &[u8]) -> Digest {
 
 /// Subresource Integrity for bytes whose SHA-384 is `digest`: `sha384-<standard base64>`.
 pub fn integrity(sha384: &[u8]) -> String {
-    format!("sha384-{}", base64::engine::general_purpose::STANDARD.encode(sha384))
+    format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha384)
+    )
 }
 
 /// Lowercase hex of a digest, as the manifest records it.
@@ -74,7 +77,10 @@ mod tests {
         use sha2::Sha384;
         // SRI spec example: sha384 of `alert('Hello, world.');`
         let d = Sha384::digest(b"alert('Hello, world.');");
-        assert_eq!(integrity(&d), "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO");
+        assert_eq!(
+            integrity(&d),
+            "sha384-H8BRh8j48O9oYatfu5AZzq6A9RINhZO5H16dQZngK7T62em8MUt1FLm52t+eX6xO"
+        );
     }
 
     #[test]

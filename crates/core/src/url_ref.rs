@@ -42,6 +42,8 @@ pub struct LocalRef<'a> {
     pub suffix: &'a str,
     /// Trailing whitespace kept as written.
     pub trailing: &'a str,
+    /// `path` followed by `suffix`: the reference without surrounding whitespace.
+    pub trimmed: &'a str,
 }
 
 /// A local path whose percent-encoding is not valid UTF-8.
@@ -73,6 +75,7 @@ pub fn classify(raw: &str) -> Reference<'_> {
         path: &trimmed[..split],
         suffix: &trimmed[split..],
         trailing,
+        trimmed,
     })
 }
 
@@ -86,7 +89,18 @@ fn has_scheme(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
-impl LocalRef<'_> {
+impl<'a> LocalRef<'a> {
+    /// The same reference with a `%23` in its path read as the start of a fragment: old font
+    /// CSS writes `font.svg%23Name` where it means `font.svg#Name`.
+    pub fn with_encoded_fragment(&self) -> Option<LocalRef<'a>> {
+        let at = self.path.find("%23")?;
+        Some(LocalRef {
+            path: &self.trimmed[..at],
+            suffix: &self.trimmed[at..],
+            ..self.clone()
+        })
+    }
+
     /// The path with its percent-encoding decoded once.
     pub fn decoded_path(&self) -> Result<String, DecodeError> {
         percent_decode_str(self.path)
@@ -180,6 +194,15 @@ mod tests {
         // A colon after a slash is not a scheme.
         assert_eq!(local("./a:b.png").path, "./a:b.png");
         assert_eq!(local("1a:b.png").path, "1a:b.png");
+    }
+
+    #[test]
+    fn an_encoded_hash_can_be_read_as_a_fragment() {
+        let r = local("../f.svg%23F?x");
+        let split = r.with_encoded_fragment().unwrap();
+        assert_eq!((split.path, split.suffix), ("../f.svg", "%23F?x"));
+        assert_eq!(split.with_file_name("f.X.svg"), "../f.X.svg%23F?x");
+        assert!(local("a.svg").with_encoded_fragment().is_none());
     }
 
     #[test]

@@ -7,10 +7,13 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, integrity, sha256};
-use assetc_core::generations::{generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR};
+use assetc_core::generations::{
+    generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
+};
 use assetc_core::url_ref::{classify, LocalRef, Reference};
 use assetc_core::{
-    content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath, Manifest, Variant, MANIFEST_FILE_NAME,
+    content_type, fingerprint, fingerprinted_name, strong_etag, Digest, Entry, LogicalPath,
+    Manifest, Variant, MANIFEST_FILE_NAME,
 };
 use globset::GlobSet;
 use rayon::prelude::*;
@@ -132,7 +135,11 @@ enum Content {
     /// Text whose references are rewritten.
     Text(Vec<u8>),
     /// A file served as it is: hashed now, copied (and verified) when written.
-    File { digest: Digest, size: u64, head: Vec<u8> },
+    File {
+        digest: Digest,
+        size: u64,
+        head: Vec<u8>,
+    },
 }
 
 /// A node's final name and bytes.
@@ -154,7 +161,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
-            .map_err(|e| BuildError::Io { path: options.input.clone(), source: std::io::Error::other(e) })?
+            .map_err(|e| BuildError::Io {
+                path: options.input.clone(),
+                source: std::io::Error::other(e),
+            })?
             .install(|| build_inner(options)),
         None => build_inner(options),
     }
@@ -166,7 +176,11 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let previous = Previous::read(&output)?;
     let filter = PathFilter::new(&options.include, &options.exclude)?;
     let entry_points = EntryPoints::new(&options.entry_points)?;
-    let already_hashed = if options.already_hashed.is_empty() { None } else { Some(glob_set(&options.already_hashed)?) };
+    let already_hashed = if options.already_hashed.is_empty() {
+        None
+    } else {
+        Some(glob_set(&options.already_hashed)?)
+    };
 
     let mut warnings = Vec::new();
     let sources = walk(&input, &filter, &mut warnings)?;
@@ -176,12 +190,20 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         .into_par_iter()
         .map(|source| load(source, &entry_points, already_hashed.as_ref()))
         .collect::<Result<_, _>>()?;
-    let index: HashMap<LogicalPath, usize> = nodes.iter().enumerate().map(|(i, n)| (n.source.logical.clone(), i)).collect();
+    let index: HashMap<LogicalPath, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.source.logical.clone(), i))
+        .collect();
     let paths: Vec<LogicalPath> = nodes.iter().map(|n| n.source.logical.clone()).collect();
-    let resolver = Resolver { index: &index, paths: &paths };
+    let resolver = Resolver {
+        index: &index,
+        paths: &paths,
+    };
 
     // References: every local target, and a warning for each one that does not resolve.
-    let scans: Vec<(BTreeSet<usize>, Vec<Warning>, bool)> = nodes.par_iter().map(|node| scan(node, &resolver)).collect();
+    let scans: Vec<(BTreeSet<usize>, Vec<Warning>, bool)> =
+        nodes.par_iter().map(|node| scan(node, &resolver)).collect();
     let mut rewritable = Vec::with_capacity(nodes.len());
     for (node, (targets, node_warnings, ok)) in nodes.iter_mut().zip(scans) {
         node.references = targets;
@@ -193,22 +215,38 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     }
 
     // Names, leaves first, level by level in parallel.
-    let ctx = NamingContext { nodes: &nodes, resolver: &resolver, base_url: &base_url, rewritable: &rewritable, options };
+    let ctx = NamingContext {
+        nodes: &nodes,
+        resolver: &resolver,
+        base_url: &base_url,
+        rewritable: &rewritable,
+        options,
+    };
     let named = name_all(&ctx, &mut warnings)?;
 
     // The manifest, with what the previous build already has.
     let config_key = options.compress.key();
-    let reusable = previous.as_ref().map(|p| p.reusable(&config_key)).unwrap_or_default();
+    let reusable = previous
+        .as_ref()
+        .map(|p| p.reusable(&config_key))
+        .unwrap_or_default();
     let mut manifest = Manifest::new(base_url.clone());
     let mut served_by: BTreeMap<&str, &str> = BTreeMap::new();
     let mut to_write = Vec::new();
     for (i, (node, n)) in nodes.iter().zip(&named).enumerate() {
         let logical = node.source.logical.as_str();
         if let Some(other) = served_by.insert(n.served.as_str(), logical) {
-            return Err(BuildError::NameClash { a: other.into(), b: logical.into(), served: n.served.to_string() });
+            return Err(BuildError::NameClash {
+                a: other.into(),
+                b: logical.into(),
+                served: n.served.to_string(),
+            });
         }
         let sha256 = hex(&n.digest);
-        let last_modified = match previous.as_ref().and_then(|p| p.manifest.entries.get(logical)) {
+        let last_modified = match previous
+            .as_ref()
+            .and_then(|p| p.manifest.entries.get(logical))
+        {
             Some(prev) if prev.sha256 == sha256 => prev.last_modified,
             Some(prev) => options.build_time.max(prev.last_modified + 1),
             None => options.build_time,
@@ -220,7 +258,11 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             integrity: n.integrity.clone().unwrap_or_default(),
             last_modified,
             path: n.served.to_string(),
-            references: node.references.iter().map(|&t| paths[t].to_string()).collect(),
+            references: node
+                .references
+                .iter()
+                .map(|&t| paths[t].to_string())
+                .collect(),
             sha256,
             size: n.size,
             variants: BTreeMap::new(),
@@ -243,7 +285,10 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
         ..BuildReport::default()
     };
     if let Some(prev) = &previous {
-        if to_write.is_empty() && prev.manifest == manifest && prev.config_key.as_deref() == Some(config_key.as_str()) {
+        if to_write.is_empty()
+            && prev.manifest == manifest
+            && prev.config_key.as_deref() == Some(config_key.as_str())
+        {
             report.changed = false;
             report.reused = nodes.len();
             report.generations = prev.generations.generations.len().max(1);
@@ -255,7 +300,7 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // The new tree: reuse what the previous build has, write and compress the rest.
     let staging = Staging::begin(&output)?;
     let writing: std::collections::HashSet<usize> = to_write.iter().copied().collect();
-    let results: Vec<(usize, Option<(String, BTreeMap<String, Variant>)>)> = (0..nodes.len())
+    let results: Vec<(usize, Option<Written>)> = (0..nodes.len())
         .into_par_iter()
         .map(|i| {
             let entry = &manifest.entries[paths[i].as_str()];
@@ -271,7 +316,10 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     for (i, written) in results {
         match written {
             Some((integrity, variants)) => {
-                let entry = manifest.entries.get_mut(paths[i].as_str()).expect("entry exists");
+                let entry = manifest
+                    .entries
+                    .get_mut(paths[i].as_str())
+                    .expect("entry exists");
                 entry.integrity = integrity;
                 entry.variants = variants;
                 report.written += 1;
@@ -284,15 +332,30 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // Generations: this one, and the earlier ones still kept, whose files stay servable.
     let manifest_bytes = manifest.to_json();
     let id = fingerprint(&sha256(&manifest_bytes));
-    let mut generations = vec![Generation { built_at: options.now, id: id.clone(), config: config_key.clone() }];
+    let mut generations = vec![Generation {
+        built_at: options.now,
+        id: id.clone(),
+        config: config_key.clone(),
+    }];
     if let Some(prev) = &previous {
-        generations.extend(prev.generations.generations.iter().filter(|g| g.id != id).cloned());
+        generations.extend(
+            prev.generations
+                .generations
+                .iter()
+                .filter(|g| g.id != id)
+                .cloned(),
+        );
     }
     let kept = retain(generations, options.now, options.keep, options.keep_age);
     let state = staging.dir().join(STATE_DIR).join("generations");
     fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
     for generation in &kept[1..] {
-        let Some(old) = previous.as_ref().and_then(|p| p.generation_manifest(&generation.id)) else { continue };
+        let Some(old) = previous
+            .as_ref()
+            .and_then(|p| p.generation_manifest(&generation.id))
+        else {
+            continue;
+        };
         for entry in old.entries.values().filter(|e| e.immutable) {
             if !staging.dir().join(&entry.path).exists() {
                 let target = staging.dir().join(&entry.path);
@@ -308,7 +371,14 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let record = staging.dir().join(generation_manifest_path(&id));
     fs::write(&record, &manifest_bytes).map_err(BuildError::io(&record))?;
     let record = staging.dir().join(GENERATIONS_FILE);
-    fs::write(&record, Generations { generations: kept.clone() }.to_json()).map_err(BuildError::io(&record))?;
+    fs::write(
+        &record,
+        Generations {
+            generations: kept.clone(),
+        }
+        .to_json(),
+    )
+    .map_err(BuildError::io(&record))?;
     let manifest_path = staging.dir().join(MANIFEST_FILE_NAME);
     fs::write(&manifest_path, &manifest_bytes).map_err(BuildError::io(&manifest_path))?;
 
@@ -319,10 +389,16 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 /// Reads a source: text into memory, anything else hashed as a stream.
-fn load(source: SourceFile, entry_points: &EntryPoints, already_hashed: Option<&GlobSet>) -> Result<Node, BuildError> {
+fn load(
+    source: SourceFile,
+    entry_points: &EntryPoints,
+    already_hashed: Option<&GlobSet>,
+) -> Result<Node, BuildError> {
     let mut format = Format::of(&source.logical);
     if format.is_text() {
-        let size = fs::metadata(&source.path).map_err(BuildError::io(&source.path))?.len();
+        let size = fs::metadata(&source.path)
+            .map_err(BuildError::io(&source.path))?
+            .len();
         if size > MAX_SCANNED_SIZE {
             format = Format::Opaque;
         }
@@ -334,19 +410,31 @@ fn load(source: SourceFile, entry_points: &EntryPoints, already_hashed: Option<&
         Content::File { digest, size, head }
     };
     let charset = match (&content, format) {
-        (Content::Text(bytes), Format::Html) => content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into()),
+        (Content::Text(bytes), Format::Html) => {
+            content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into())
+        }
         _ => "utf-8".into(),
     };
     let entry_point = entry_points.contains(&source.logical);
     let already_hashed = already_hashed.is_some_and(|set| set.is_match(source.logical.as_str()));
-    Ok(Node { source, format, entry_point, already_hashed, content, charset, references: BTreeSet::new() })
+    Ok(Node {
+        source,
+        format,
+        entry_point,
+        already_hashed,
+        content,
+        charset,
+        references: BTreeSet::new(),
+    })
 }
 
 /// Finds a text node's local targets; returns them, its warnings, and whether it parsed.
 fn scan(node: &Node, resolver: &Resolver<'_>) -> (BTreeSet<usize>, Vec<Warning>, bool) {
     let mut targets = BTreeSet::new();
     let mut warnings = Vec::new();
-    let Content::Text(bytes) = &node.content else { return (targets, warnings, true) };
+    let Content::Text(bytes) = &node.content else {
+        return (targets, warnings, true);
+    };
     let from = &node.source.logical;
     let result = rewrite(node.format, bytes, &node.charset, |r| {
         match resolver.resolve(from, &r.value, r.role) {
@@ -354,16 +442,24 @@ fn scan(node: &Node, resolver: &Resolver<'_>) -> (BTreeSet<usize>, Vec<Warning>,
                 targets.insert(t);
             }
             Resolution::Untouchable => {}
-            Resolution::Problem(kind) => {
-                warnings.push(Warning { file: from.to_string(), line: Some(r.line), column: Some(r.column), kind })
-            }
+            Resolution::Problem(kind) => warnings.push(Warning {
+                file: from.to_string(),
+                line: Some(r.line),
+                column: Some(r.column),
+                kind,
+            }),
         }
         Edit::default()
     });
     match result {
         Ok(_) => (targets, warnings, true),
         Err(message) => {
-            warnings.push(Warning { file: from.to_string(), line: None, column: None, kind: WarningKind::NotRewritten { message } });
+            warnings.push(Warning {
+                file: from.to_string(),
+                line: None,
+                column: None,
+                kind: WarningKind::NotRewritten { message },
+            });
             (BTreeSet::new(), warnings, false)
         }
     }
@@ -380,10 +476,21 @@ struct NamingContext<'a> {
 /// Names every node: the strongly connected components of the reference graph (edges to
 /// entry points do not count: their names never change), grouped into levels so that each
 /// level depends only on earlier ones, each level in parallel.
-fn name_all(ctx: &NamingContext<'_>, warnings: &mut Vec<Warning>) -> Result<Vec<Named>, BuildError> {
+fn name_all(
+    ctx: &NamingContext<'_>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Named>, BuildError> {
     let nodes = ctx.nodes;
-    let edges: Vec<Vec<usize>> =
-        nodes.iter().map(|n| n.references.iter().copied().filter(|&t| !nodes[t].entry_point).collect()).collect();
+    let edges: Vec<Vec<usize>> = nodes
+        .iter()
+        .map(|n| {
+            n.references
+                .iter()
+                .copied()
+                .filter(|&t| !nodes[t].entry_point)
+                .collect()
+        })
+        .collect();
     let components = components_in_dependency_order(&edges);
     let mut component_of = vec![0; nodes.len()];
     for (c, members) in components.iter().enumerate() {
@@ -429,7 +536,10 @@ fn name_all(ctx: &NamingContext<'_>, warnings: &mut Vec<Warning>) -> Result<Vec<
             warnings.extend(warning);
         }
     }
-    Ok(named.into_iter().map(|n| n.expect("every node is named")).collect())
+    Ok(named
+        .into_iter()
+        .map(|n| n.expect("every node is named"))
+        .collect())
 }
 
 /// Names a node whose dependencies are all named (`named` holds them). A member of a cycle
@@ -445,7 +555,11 @@ fn name_one(
     let (bytes, digest, size) = match &node.content {
         Content::File { digest, size, .. } => (None, *digest, *size),
         Content::Text(text) => {
-            let rewritten = if ctx.rewritable[i] { rewrite_text(ctx, node, text, named)? } else { text.clone() };
+            let rewritten = if ctx.rewritable[i] {
+                rewrite_text(ctx, node, text, named)?
+            } else {
+                text.clone()
+            };
             let digest = sha256(&rewritten);
             let size = rewritten.len() as u64;
             (Some(rewritten), digest, size)
@@ -484,13 +598,27 @@ fn name_one(
     };
     let integrity = bytes.as_ref().map(|b| integrity(&Sha384::digest(b)));
     let content_type = content_type::content_type(logical.as_str(), head);
-    Ok((Named { served, digest, size, content_type, bytes, integrity }, warning))
+    Ok((
+        Named {
+            served,
+            digest,
+            size,
+            content_type,
+            bytes,
+            integrity,
+        },
+        warning,
+    ))
 }
 
 /// Names the members of a cycle as one unit: their fingerprints derive from the content of
 /// the whole component (with references inside the cycle as written), so a change to any
 /// member renames every member, deterministically.
-fn name_cycle(ctx: &NamingContext<'_>, members: &[usize], named: &[Option<Named>]) -> Result<Vec<(usize, Named, Option<Warning>)>, BuildError> {
+fn name_cycle(
+    ctx: &NamingContext<'_>,
+    members: &[usize],
+    named: &[Option<Named>],
+) -> Result<Vec<(usize, Named, Option<Warning>)>, BuildError> {
     let mut hasher = Sha256::new();
     for &i in members {
         let (partial, _) = name_one(ctx, i, named, Some("-"))?;
@@ -508,8 +636,19 @@ fn name_cycle(ctx: &NamingContext<'_>, members: &[usize], named: &[Option<Named>
         h.update(ctx.nodes[i].source.logical.as_str().as_bytes());
         let fp = fingerprint(&h.finalize().into());
         let node = &ctx.nodes[i];
-        let served = if node.entry_point { node.source.logical.clone() } else { fingerprinted_name(&node.source.logical, &fp) };
-        scratch[i] = Some(Named { served, digest: [0; 32], size: 0, content_type: String::new(), bytes: None, integrity: None });
+        let served = if node.entry_point {
+            node.source.logical.clone()
+        } else {
+            fingerprinted_name(&node.source.logical, &fp)
+        };
+        scratch[i] = Some(Named {
+            served,
+            digest: [0; 32],
+            size: 0,
+            content_type: String::new(),
+            bytes: None,
+            integrity: None,
+        });
         fingerprints.push(fp);
     }
     members
@@ -520,26 +659,61 @@ fn name_cycle(ctx: &NamingContext<'_>, members: &[usize], named: &[Option<Named>
 }
 
 /// Rewrites a text file's references to the served names of their targets.
-fn rewrite_text(ctx: &NamingContext<'_>, node: &Node, text: &[u8], named: &[Option<Named>]) -> Result<Vec<u8>, BuildError> {
+fn rewrite_text(
+    ctx: &NamingContext<'_>,
+    node: &Node,
+    text: &[u8],
+    named: &[Option<Named>],
+) -> Result<Vec<u8>, BuildError> {
     let from = &node.source.logical;
     let cross_origin = !ctx.base_url.starts_with('/');
     rewrite(node.format, text, &node.charset, |r: &FoundRef| {
-        let Reference::Local(local) = classify(&r.value) else { return Edit::default() };
-        let Resolution::Target(target) = ctx.resolver.resolve(from, &r.value, r.role) else { return Edit::default() };
-        let Some(target_named) = named[target].as_ref() else { return Edit::default() };
-        let url = new_reference(&local, ctx.resolver.logical(target), &target_named.served, ctx.base_url);
-        let integrity = if ctx.options.sri && r.takes_integrity { target_named.integrity.clone() } else { None };
-        Edit { url, integrity, cross_origin }
+        let (Resolution::Target(target), Some(local)) =
+            ctx.resolver.resolve_local(from, &r.value, r.role)
+        else {
+            return Edit::default();
+        };
+        let Some(target_named) = named[target].as_ref() else {
+            return Edit::default();
+        };
+        let url = new_reference(
+            &local,
+            ctx.resolver.logical(target),
+            &target_named.served,
+            ctx.base_url,
+        );
+        let integrity = if ctx.options.sri && r.takes_integrity {
+            target_named.integrity.clone()
+        } else {
+            None
+        };
+        Edit {
+            url,
+            integrity,
+            cross_origin,
+        }
     })
-    .map_err(|message| BuildError::Rewrite { path: from.to_string(), message })
+    .map_err(|message| BuildError::Rewrite {
+        path: from.to_string(),
+        message,
+    })
 }
 
 /// The reference rewritten to a fingerprinted name, or None when the target keeps its path.
-fn new_reference(local: &LocalRef<'_>, logical: &LogicalPath, served: &LogicalPath, base_url: &str) -> Option<String> {
+fn new_reference(
+    local: &LocalRef<'_>,
+    logical: &LogicalPath,
+    served: &LogicalPath,
+    base_url: &str,
+) -> Option<String> {
     if served == logical {
         return None;
     }
-    Some(if base_url == "/" { local.with_file_name(served.file_name()) } else { local.under_base(base_url, served.as_str()) })
+    Some(if base_url == "/" {
+        local.with_file_name(served.file_name())
+    } else {
+        local.under_base(base_url, served.as_str())
+    })
 }
 
 /// Resolves references as written to nodes.
@@ -560,10 +734,40 @@ impl Resolver<'_> {
     }
 
     fn resolve(&self, from: &LogicalPath, raw: &str, role: Role) -> Resolution {
-        let Reference::Local(local) = classify(raw) else { return Resolution::Untouchable };
-        let reference = raw.trim().to_owned();
+        self.resolve_local(from, raw, role).0
+    }
+
+    /// Resolves a reference, and returns the split of it that resolved (a `%23` may have
+    /// been read as a fragment).
+    fn resolve_local<'r>(
+        &self,
+        from: &LogicalPath,
+        raw: &'r str,
+        role: Role,
+    ) -> (Resolution, Option<LocalRef<'r>>) {
+        let Reference::Local(local) = classify(raw) else {
+            return (Resolution::Untouchable, None);
+        };
+        let first = self.resolve_path(from, &local, role);
+        if let Resolution::Problem(WarningKind::BrokenReference { .. }) = first {
+            if let Some(split) = local.with_encoded_fragment() {
+                if let Resolution::Target(i) = self.resolve_path(from, &split, role) {
+                    return (Resolution::Target(i), Some(split));
+                }
+            }
+        }
+        (first, Some(local))
+    }
+
+    fn resolve_path(&self, from: &LogicalPath, local: &LocalRef<'_>, role: Role) -> Resolution {
+        let reference = local.trimmed.to_owned();
         let path = decode_char_refs(local.path);
-        let decoded = match (LocalRef { path: &path, ..local }).decoded_path() {
+        let decoded = match (LocalRef {
+            path: &path,
+            ..local.clone()
+        })
+        .decoded_path()
+        {
             Ok(d) => d,
             Err(_) => return Resolution::Problem(WarningKind::Undecodable { reference }),
         };
@@ -577,21 +781,38 @@ impl Resolver<'_> {
         if role == Role::Navigation && !decoded.ends_with('/') {
             // Clean URLs: `/about` names `about.html` or `about/index.html`.
             for candidate in [format!("{resolved}.html"), format!("{resolved}/index.html")] {
-                if let Some(&i) = LogicalPath::new(candidate).ok().and_then(|p| self.index.get(&p)) {
+                if let Some(&i) = LogicalPath::new(candidate)
+                    .ok()
+                    .and_then(|p| self.index.get(&p))
+                {
                     return Resolution::Target(i);
                 }
             }
         }
-        Resolution::Problem(WarningKind::BrokenReference { reference, resolved: resolved.to_string() })
+        Resolution::Problem(WarningKind::BrokenReference {
+            reference,
+            resolved: resolved.to_string(),
+        })
     }
 }
 
-/// Writes a node's served file and its variants; returns its integrity and variants.
-fn write_entry(node: &Node, named: &Named, target: &Path, compress: &CompressOptions) -> Result<(String, BTreeMap<String, Variant>), BuildError> {
+/// What writing an entry produced: its integrity and its variants.
+type Written = (String, BTreeMap<String, Variant>);
+
+/// Writes a node's served file and its variants.
+fn write_entry(
+    node: &Node,
+    named: &Named,
+    target: &Path,
+    compress: &CompressOptions,
+) -> Result<Written, BuildError> {
     let integrity = match &named.bytes {
         Some(bytes) => {
             fs::write(target, bytes).map_err(BuildError::io(target))?;
-            named.integrity.clone().unwrap_or_else(|| integrity(&Sha384::digest(bytes)))
+            named
+                .integrity
+                .clone()
+                .unwrap_or_else(|| integrity(&Sha384::digest(bytes)))
         }
         None => copy_verified(&node.source.path, target, &named.digest)?,
     };
@@ -599,11 +820,17 @@ fn write_entry(node: &Node, named: &Named, target: &Path, compress: &CompressOpt
     if compressible(&named.content_type) && named.size >= compress.min_size {
         for &coding in &compress.codings {
             let path = PathBuf::from(format!("{}{}", target.display(), coding.suffix()));
-            let (size, digest) = compress_file(target, &path, coding).map_err(BuildError::io(&path))?;
+            let (size, digest) =
+                compress_file(target, &path, coding).map_err(BuildError::io(&path))?;
             if (size as f64) <= named.size as f64 * (1.0 - compress.min_saving) {
                 variants.insert(
                     coding.token().to_owned(),
-                    Variant { etag: strong_etag(&digest), path: format!("{}{}", named.served, coding.suffix()), sha256: hex(&digest), size },
+                    Variant {
+                        etag: strong_etag(&digest),
+                        path: format!("{}{}", named.served, coding.suffix()),
+                        sha256: hex(&digest),
+                        size,
+                    },
                 );
             } else {
                 fs::remove_file(&path).map_err(BuildError::io(&path))?;
@@ -615,7 +842,8 @@ fn write_entry(node: &Node, named: &Named, target: &Path, compress: &CompressOpt
 
 /// Hard-links an entry and its variants from the current output into the staging tree.
 fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<()> {
-    let paths = std::iter::once(entry.path.as_str()).chain(entry.variants.values().map(|v| v.path.as_str()));
+    let paths = std::iter::once(entry.path.as_str())
+        .chain(entry.variants.values().map(|v| v.path.as_str()));
     for path in paths {
         let (from, to) = (output.join(path), staging.join(path));
         let meta = fs::symlink_metadata(&from)?;
@@ -638,7 +866,12 @@ fn create_parent(path: &Path) -> Result<(), BuildError> {
 }
 
 /// The kept generations, newest first: the newest `keep`, and any younger than `keep_age`.
-pub fn retain(generations: Vec<Generation>, now: i64, keep: usize, keep_age: i64) -> Vec<Generation> {
+pub fn retain(
+    generations: Vec<Generation>,
+    now: i64,
+    keep: usize,
+    keep_age: i64,
+) -> Vec<Generation> {
     generations
         .into_iter()
         .enumerate()
@@ -671,7 +904,12 @@ fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(BuildError::Io { path: path.to_path_buf(), source: e }),
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: path.to_path_buf(),
+                    source: e,
+                })
+            }
         };
         if head.len() < 1024 {
             head.extend_from_slice(&buf[..n.min(1024 - head.len())]);
@@ -686,7 +924,10 @@ fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
 /// have changed since it was hashed); returns the SRI of the bytes.
 fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {
     let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
-    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, fs::File::create(to).map_err(BuildError::io(to))?);
+    let mut writer = std::io::BufWriter::with_capacity(
+        256 * 1024,
+        fs::File::create(to).map_err(BuildError::io(to))?,
+    );
     let mut sha256 = Sha256::new();
     let mut sha384 = Sha384::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -695,7 +936,12 @@ fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, Bu
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(BuildError::Io { path: from.to_path_buf(), source: e }),
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: from.to_path_buf(),
+                    source: e,
+                })
+            }
         };
         sha256.update(&buf[..n]);
         sha384.update(&buf[..n]);
@@ -703,7 +949,9 @@ fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, Bu
     }
     writer.flush().map_err(BuildError::io(to))?;
     if &<[u8; 32]>::from(sha256.finalize()) != expected {
-        return Err(BuildError::ChangedDuringBuild { path: from.to_path_buf() });
+        return Err(BuildError::ChangedDuringBuild {
+            path: from.to_path_buf(),
+        });
     }
     Ok(integrity(&sha384.finalize()))
 }
@@ -718,16 +966,27 @@ struct Previous {
 
 impl Previous {
     fn read(output: &Path) -> Result<Option<Self>, BuildError> {
-        let Some(manifest) = read_previous_manifest(output)? else { return Ok(None) };
+        let Some(manifest) = read_previous_manifest(output)? else {
+            return Ok(None);
+        };
         let path = output.join(GENERATIONS_FILE);
         let generations = match fs::read(&path) {
-            Ok(bytes) => Generations::from_json(&bytes)
-                .map_err(|e| BuildError::PreviousManifest { path: path.clone(), message: e.to_string() })?,
+            Ok(bytes) => {
+                Generations::from_json(&bytes).map_err(|e| BuildError::PreviousManifest {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Generations::default(),
             Err(e) => return Err(BuildError::Io { path, source: e }),
         };
         let config_key = generations.generations.first().map(|g| g.config.clone());
-        Ok(Some(Self { manifest, generations, config_key, root: output.to_path_buf() }))
+        Ok(Some(Self {
+            manifest,
+            generations,
+            config_key,
+            root: output.to_path_buf(),
+        }))
     }
 
     /// The manifest of a kept generation.
@@ -743,7 +1002,12 @@ impl Previous {
             return HashMap::new();
         }
         let mut map: HashMap<String, Entry> = HashMap::new();
-        let older = self.generations.generations.iter().skip(1).filter_map(|g| self.generation_manifest(&g.id));
+        let older = self
+            .generations
+            .generations
+            .iter()
+            .skip(1)
+            .filter_map(|g| self.generation_manifest(&g.id));
         for manifest in std::iter::once(self.manifest.clone()).chain(older) {
             for entry in manifest.entries.into_values() {
                 map.entry(entry.path.clone()).or_insert(entry);
@@ -755,37 +1019,65 @@ impl Previous {
 
 /// `/`, `/static/`, or `https://cdn.example.com/assets/`, always ending in `/`.
 fn normalize_base_url(base: &str) -> Result<String, BuildError> {
-    let error = |message: &str| BuildError::BaseUrl { base_url: base.to_owned(), message: message.to_owned() };
+    let error = |message: &str| BuildError::BaseUrl {
+        base_url: base.to_owned(),
+        message: message.to_owned(),
+    };
     let base = base.trim();
     let is_origin = base.starts_with("https://") || base.starts_with("http://");
     if !(base.starts_with('/') || is_origin) {
-        return Err(error("it must be a path starting with `/` or an `http(s)://` origin"));
+        return Err(error(
+            "it must be a path starting with `/` or an `http(s)://` origin",
+        ));
     }
     if base.starts_with("//") {
-        return Err(error("a scheme-relative URL is ambiguous; write `https://host/` instead"));
+        return Err(error(
+            "a scheme-relative URL is ambiguous; write `https://host/` instead",
+        ));
     }
     if base.contains(['?', '#', ' ', '"', '\'', '<', '>', '\\']) {
-        return Err(error("it must not contain a query, a fragment, spaces, quotes or backslashes"));
+        return Err(error(
+            "it must not contain a query, a fragment, spaces, quotes or backslashes",
+        ));
     }
-    Ok(if base.ends_with('/') { base.to_owned() } else { format!("{base}/") })
+    Ok(if base.ends_with('/') {
+        base.to_owned()
+    } else {
+        format!("{base}/")
+    })
 }
 
 /// Canonical input and output paths, refusing an output inside the input and the reverse.
 fn check_paths(input: &Path, output: &Path) -> Result<(PathBuf, PathBuf), BuildError> {
     let input = match fs::canonicalize(input) {
         Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BuildError::InputMissing { path: input.to_path_buf() }),
-        Err(e) => return Err(BuildError::Io { path: input.to_path_buf(), source: e }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(BuildError::InputMissing {
+                path: input.to_path_buf(),
+            })
+        }
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: input.to_path_buf(),
+                source: e,
+            })
+        }
     };
     if !input.is_dir() {
         return Err(BuildError::InputNotDirectory { path: input });
     }
     let output_abs = absolute(output)?;
     if output_abs.starts_with(&input) {
-        return Err(BuildError::OutputInsideInput { output: output.to_path_buf(), input });
+        return Err(BuildError::OutputInsideInput {
+            output: output.to_path_buf(),
+            input,
+        });
     }
     if input.starts_with(&output_abs) {
-        return Err(BuildError::InputInsideOutput { output: output.to_path_buf(), input });
+        return Err(BuildError::InputInsideOutput {
+            output: output.to_path_buf(),
+            input,
+        });
     }
     Ok((input, output_abs))
 }
@@ -793,7 +1085,13 @@ fn check_paths(input: &Path, output: &Path) -> Result<(PathBuf, PathBuf), BuildE
 /// An absolute path with every existing ancestor canonicalised, for a path that may not
 /// exist yet.
 fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
-    let path = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir().map_err(BuildError::io(path))?.join(path) };
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(BuildError::io(path))?
+            .join(path)
+    };
     let mut existing = path.as_path();
     let mut rest = Vec::new();
     loop {
@@ -818,17 +1116,31 @@ fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
 fn read_previous_manifest(output: &Path) -> Result<Option<Manifest>, BuildError> {
     let path = output.join(MANIFEST_FILE_NAME);
     match fs::read(&path) {
-        Ok(bytes) => Manifest::from_json(&bytes).map(Some).map_err(|e| BuildError::PreviousManifest { path, message: e.to_string() }),
+        Ok(bytes) => {
+            Manifest::from_json(&bytes)
+                .map(Some)
+                .map_err(|e| BuildError::PreviousManifest {
+                    path,
+                    message: e.to_string(),
+                })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let empty = match fs::read_dir(output) {
                 Ok(mut entries) => entries.next().is_none(),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-                Err(e) => return Err(BuildError::Io { path: output.to_path_buf(), source: e }),
+                Err(e) => {
+                    return Err(BuildError::Io {
+                        path: output.to_path_buf(),
+                        source: e,
+                    })
+                }
             };
             if empty {
                 Ok(None)
             } else {
-                Err(BuildError::NotABuild { path: output.to_path_buf() })
+                Err(BuildError::NotABuild {
+                    path: output.to_path_buf(),
+                })
             }
         }
         Err(e) => Err(BuildError::Io { path, source: e }),
@@ -843,7 +1155,10 @@ mod tests {
     fn base_urls() {
         assert_eq!(normalize_base_url("/").unwrap(), "/");
         assert_eq!(normalize_base_url("/static").unwrap(), "/static/");
-        assert_eq!(normalize_base_url("https://cdn.example.com").unwrap(), "https://cdn.example.com/");
+        assert_eq!(
+            normalize_base_url("https://cdn.example.com").unwrap(),
+            "https://cdn.example.com/"
+        );
         for bad in ["static/", "//cdn.example.com/", "/a?b", "ftp://x/"] {
             assert!(normalize_base_url(bad).is_err(), "{bad}");
         }
@@ -851,12 +1166,29 @@ mod tests {
 
     #[test]
     fn retention_keeps_the_newest_n_and_the_young() {
-        let g = |id: &str, built_at| Generation { built_at, id: id.into(), config: String::new() };
-        let all = vec![g("e", 10_000), g("d", 9_000), g("c", 8_000), g("b", 7_000), g("a", 1_000)];
+        let g = |id: &str, built_at| Generation {
+            built_at,
+            id: id.into(),
+            config: String::new(),
+        };
+        let all = vec![
+            g("e", 10_000),
+            g("d", 9_000),
+            g("c", 8_000),
+            g("b", 7_000),
+            g("a", 1_000),
+        ];
         let ids = |v: Vec<Generation>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
-        assert_eq!(ids(retain(all.clone(), 10_000, 2, 3600)), ["e", "d", "c", "b"]);
+        assert_eq!(
+            ids(retain(all.clone(), 10_000, 2, 3600)),
+            ["e", "d", "c", "b"]
+        );
         assert_eq!(ids(retain(all.clone(), 100_000, 2, 3600)), ["e", "d"]);
-        assert_eq!(ids(retain(all.clone(), 100_000, 0, 0)), ["e"], "the newest is always kept");
+        assert_eq!(
+            ids(retain(all.clone(), 100_000, 0, 0)),
+            ["e"],
+            "the newest is always kept"
+        );
         assert_eq!(ids(retain(all, 100_000, 10, 0)).len(), 5);
     }
 }

@@ -39,7 +39,9 @@ impl Coding {
     }
 
     pub fn parse(token: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.token().eq_ignore_ascii_case(token))
+        Self::ALL
+            .into_iter()
+            .find(|c| c.token().eq_ignore_ascii_case(token))
     }
 }
 
@@ -55,7 +57,11 @@ pub struct CompressOptions {
 
 impl Default for CompressOptions {
     fn default() -> Self {
-        Self { codings: Coding::ALL.to_vec(), min_size: 1024, min_saving: 0.1 }
+        Self {
+            codings: Coding::ALL.to_vec(),
+            min_size: 1024,
+            min_saving: 0.1,
+        }
     }
 }
 
@@ -64,7 +70,12 @@ impl CompressOptions {
     /// only by builds that would have produced the same ones.
     pub fn key(&self) -> String {
         let codings: Vec<&str> = self.codings.iter().map(|c| c.token()).collect();
-        format!("codings={} min_size={} min_saving={}", codings.join(","), self.min_size, self.min_saving)
+        format!(
+            "codings={} min_size={} min_saving={}",
+            codings.join(","),
+            self.min_size,
+            self.min_saving
+        )
     }
 }
 
@@ -96,9 +107,17 @@ pub fn compressible(content_type: &str) -> bool {
 /// SHA-256.
 pub fn compress_file(from: &Path, to: &Path, coding: Coding) -> io::Result<(u64, Digest)> {
     let reader = BufReader::with_capacity(256 * 1024, File::open(from)?);
-    let writer = HashingWriter { inner: BufWriter::with_capacity(256 * 1024, File::create(to)?), hasher: Sha256::new(), size: 0 };
+    let writer = HashingWriter {
+        inner: BufWriter::with_capacity(256 * 1024, File::create(to)?),
+        hasher: Sha256::new(),
+        size: 0,
+    };
     let writer = compress(reader, writer, coding)?;
-    let HashingWriter { mut inner, hasher, size } = writer;
+    let HashingWriter {
+        mut inner,
+        hasher,
+        size,
+    } = writer;
     inner.flush()?;
     Ok((size, hasher.finalize().into()))
 }
@@ -106,7 +125,11 @@ pub fn compress_file(from: &Path, to: &Path, coding: Coding) -> io::Result<(u64,
 fn compress<R: Read, W: Write>(mut reader: R, writer: W, coding: Coding) -> io::Result<W> {
     match coding {
         Coding::Br => {
-            let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                lgwin: 22,
+                ..Default::default()
+            };
             let mut writer = writer;
             brotli::BrotliCompress(&mut reader, &mut writer, &params)?;
             Ok(writer)
@@ -121,7 +144,9 @@ fn compress<R: Read, W: Write>(mut reader: R, writer: W, coding: Coding) -> io::
         }
         Coding::Gzip => {
             // No file name and a zero mtime in the header: the same bytes on any machine.
-            let mut encoder = flate2::GzBuilder::new().mtime(0).write(writer, flate2::Compression::best());
+            let mut encoder = flate2::GzBuilder::new()
+                .mtime(0)
+                .write(writer, flate2::Compression::best());
             io::copy(&mut reader, &mut encoder)?;
             encoder.finish()
         }
@@ -163,7 +188,9 @@ mod tests {
             Coding::Br => brotli::BrotliDecompress(&mut encoded.as_slice(), &mut decoded).unwrap(),
             Coding::Zstd => decoded = zstd::decode_all(encoded.as_slice()).unwrap(),
             Coding::Gzip => {
-                flate2::read::GzDecoder::new(encoded.as_slice()).read_to_end(&mut decoded).unwrap();
+                flate2::read::GzDecoder::new(encoded.as_slice())
+                    .read_to_end(&mut decoded)
+                    .unwrap();
             }
         }
         assert_eq!(decoded, data, "{coding:?} round trip");
@@ -172,7 +199,9 @@ mod tests {
 
     #[test]
     fn every_coding_round_trips_and_is_deterministic() {
-        let data: Vec<u8> = (0..50_000u32).flat_map(|i| format!("line {} {}\n", i, i % 7).into_bytes()).collect();
+        let data: Vec<u8> = (0..50_000u32)
+            .flat_map(|i| format!("line {} {}\n", i, i % 7).into_bytes())
+            .collect();
         for coding in Coding::ALL {
             let a = roundtrip(coding, &data);
             let b = roundtrip(coding, &data);
@@ -189,7 +218,11 @@ mod tests {
         // Frame header: magic, then the descriptor; without single-segment the window
         // descriptor byte follows: exponent in the high 5 bits, window = 2^(10+exp) (+ mantissa).
         let descriptor = encoded[4];
-        assert_eq!(descriptor & 0x20, 0, "single-segment frames have no window limit to check");
+        assert_eq!(
+            descriptor & 0x20,
+            0,
+            "single-segment frames have no window limit to check"
+        );
         let window_byte = encoded[5];
         let exponent = u32::from(window_byte >> 3);
         let mantissa = u64::from(window_byte & 7);
@@ -200,10 +233,24 @@ mod tests {
 
     #[test]
     fn compressible_types() {
-        for yes in ["text/css; charset=utf-8", "text/javascript; charset=utf-8", "application/json", "image/svg+xml; charset=utf-8", "application/wasm", "font/ttf"] {
+        for yes in [
+            "text/css; charset=utf-8",
+            "text/javascript; charset=utf-8",
+            "application/json",
+            "image/svg+xml; charset=utf-8",
+            "application/wasm",
+            "font/ttf",
+        ] {
             assert!(compressible(yes), "{yes}");
         }
-        for no in ["image/png", "font/woff2", "font/woff", "application/zip", "video/mp4", "image/webp"] {
+        for no in [
+            "image/png",
+            "font/woff2",
+            "font/woff",
+            "application/zip",
+            "video/mp4",
+            "image/webp",
+        ] {
             assert!(!compressible(no), "{no}");
         }
     }

@@ -89,8 +89,9 @@ fn takes_integrity(tag: &str, attr: &str, element: &Element) -> bool {
     match (tag, attr) {
         ("script", "src") => true,
         ("link", "href") => element.get_attribute("rel").is_some_and(|rel| {
-            rel.split_ascii_whitespace()
-                .any(|t| t.eq_ignore_ascii_case("stylesheet") || t.eq_ignore_ascii_case("modulepreload"))
+            rel.split_ascii_whitespace().any(|t| {
+                t.eq_ignore_ascii_case("stylesheet") || t.eq_ignore_ascii_case("modulepreload")
+            })
         }),
         _ => false,
     }
@@ -126,7 +127,10 @@ pub fn rewrite_html(
     let lines = LineIndex::new(&source);
     let visit = RefCell::new(visit);
     let embedded = Cell::new(Embedded::None);
-    let pending = RefCell::new(Pending { text: String::new(), start: None });
+    let pending = RefCell::new(Pending {
+        text: String::new(),
+        start: None,
+    });
     let mut out = Vec::with_capacity(html.len() + 256);
 
     // The references of embedded text (CSS, JS, import map JSON) starting at byte `start`.
@@ -140,7 +144,13 @@ pub fn rewrite_html(
         let mut replacements = Vec::new();
         for r in &refs {
             let (line, column) = lines.line_column(start + r.span.start);
-            let found = FoundRef { value: r.value.clone(), role: Role::Asset, line, column, takes_integrity: false };
+            let found = FoundRef {
+                value: r.value.clone(),
+                role: Role::Asset,
+                line,
+                column,
+                takes_integrity: false,
+            };
             if let Some(url) = (visit.borrow_mut())(&found).url {
                 replacements.push((r, url));
             }
@@ -176,7 +186,13 @@ pub fn rewrite_html(
                     embedded.set(match tag.as_str() {
                         "style" => Embedded::Css,
                         "script" if el.get_attribute("src").is_none() => {
-                            match el.get_attribute("type").unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+                            match el
+                                .get_attribute("type")
+                                .unwrap_or_default()
+                                .trim()
+                                .to_ascii_lowercase()
+                                .as_str()
+                            {
                                 "module" => Embedded::ModuleScript,
                                 "importmap" => Embedded::ImportMap,
                                 _ => Embedded::None,
@@ -185,21 +201,38 @@ pub fn rewrite_html(
                         _ => Embedded::None,
                     });
                     for (name, shape) in url_attributes(&tag, el) {
-                        let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else { continue };
+                        let Some(attribute) = el.attributes().iter().find(|a| a.name() == name)
+                        else {
+                            continue;
+                        };
                         let value = attribute.value();
-                        let start = attribute.value_source_location().map_or(0, |l| l.bytes().start);
+                        let start = attribute
+                            .value_source_location()
+                            .map_or(0, |l| l.bytes().start);
                         let mut edit = HtmlEdit::default();
                         let new_value = match shape {
                             Shape::Single(role) => {
                                 let (line, column) = lines.line_column(start);
                                 let takes_integrity = takes_integrity(&tag, name, el);
-                                let found = FoundRef { value: value.clone(), role, line, column, takes_integrity };
+                                let found = FoundRef {
+                                    value: value.clone(),
+                                    role,
+                                    line,
+                                    column,
+                                    takes_integrity,
+                                };
                                 edit = (visit.borrow_mut())(&found);
                                 edit.url.take()
                             }
                             Shape::Srcset => rewrite_srcset(&value, |offset, url| {
                                 let (line, column) = lines.line_column(start + offset);
-                                let found = FoundRef { value: url.to_owned(), role: Role::Asset, line, column, takes_integrity: false };
+                                let found = FoundRef {
+                                    value: url.to_owned(),
+                                    role: Role::Asset,
+                                    line,
+                                    column,
+                                    takes_integrity: false,
+                                };
                                 (visit.borrow_mut())(&found).url
                             }),
                         };
@@ -217,7 +250,9 @@ pub fn rewrite_html(
                     }
                     if let Some(attribute) = el.attributes().iter().find(|a| a.name() == "style") {
                         let value = attribute.value();
-                        let start = attribute.value_source_location().map_or(0, |l| l.bytes().start);
+                        let start = attribute
+                            .value_source_location()
+                            .map_or(0, |l| l.bytes().start);
                         if let Some(new_value) = rewrite_embedded(Embedded::Css, &value, start) {
                             el.set_attribute("style", &new_value)?;
                         }

@@ -31,7 +31,7 @@ pub struct JsonError {
 }
 
 /// The string values in `source` at any of `paths`, in source order. A path is object keys
-/// separated by `.`, with `[]` after a key (or alone) standing for every element of an array:
+/// separated by `.` (`*` for any key), with `[]` after a key (or alone) standing for every element of an array:
 /// `icons[].src` matches `{"icons": [{"src": "a.png"}, {"src": "b.png"}]}` twice. Values of
 /// another type at a matching path are ignored, as are strings holding a lone surrogate escape
 /// (no file can be named by them).
@@ -63,6 +63,8 @@ pub fn scan_json(source: &str, paths: &[&str]) -> Result<Vec<TextRef>, JsonError
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Segment<'p> {
     Key(&'p str),
+    /// `*`: any key of an object (an import map's specifiers).
+    AnyKey,
     AnyIndex,
 }
 
@@ -70,7 +72,9 @@ fn parse_path(path: &str) -> Vec<Segment<'_>> {
     let mut segments = Vec::new();
     for part in path.split('.') {
         let key = part.trim_end_matches("[]");
-        if !key.is_empty() {
+        if key == "*" {
+            segments.push(Segment::AnyKey);
+        } else if !key.is_empty() {
             segments.push(Segment::Key(key));
         }
         for _ in 0..(part.len() - key.len()) / 2 {
@@ -214,6 +218,7 @@ impl JsonParser<'_, '_> {
                     .all(|(segment, frame)| match (segment, frame) {
                         (Segment::Key(want), Frame::Object(Some(key))) => want == key,
                         (Segment::AnyIndex, Frame::Array) => true,
+                        (Segment::AnyKey, Frame::Object(Some(_))) => true,
                         _ => false,
                     })
         })

@@ -72,14 +72,24 @@ pub struct Edit {
 
 /// Runs `visit` on every reference in `text` and applies its edits. Fails (with a message for
 /// a warning) when the text cannot be parsed as its format.
-pub fn rewrite(format: Format, text: &[u8], charset: &str, mut visit: impl FnMut(&FoundRef) -> Edit) -> Result<Vec<u8>, String> {
+pub fn rewrite(
+    format: Format,
+    text: &[u8],
+    charset: &str,
+    mut visit: impl FnMut(&FoundRef) -> Edit,
+) -> Result<Vec<u8>, String> {
     if format == Format::Html {
         return rewrite_html(text, charset, |r| {
             let edit = visit(r);
-            HtmlEdit { url: edit.url, integrity: edit.integrity, cross_origin: edit.cross_origin }
+            HtmlEdit {
+                url: edit.url,
+                integrity: edit.integrity,
+                cross_origin: edit.cross_origin,
+            }
         });
     }
-    let source = std::str::from_utf8(text).map_err(|e| format!("not UTF-8 ({e}); only UTF-8 CSS, JS and JSON are rewritten"))?;
+    let source = std::str::from_utf8(text)
+        .map_err(|e| format!("not UTF-8 ({e}); only UTF-8 CSS, JS and JSON are rewritten"))?;
     let refs: Vec<TextRef> = match format {
         Format::Css => scan_css(source),
         Format::Js => scan_js(source),
@@ -89,7 +99,13 @@ pub fn rewrite(format: Format, text: &[u8], charset: &str, mut visit: impl FnMut
     };
     let mut replacements = Vec::new();
     for r in &refs {
-        let found = FoundRef { value: r.value.clone(), role: Role::Asset, line: r.line, column: r.column, takes_integrity: false };
+        let found = FoundRef {
+            value: r.value.clone(),
+            role: Role::Asset,
+            line: r.line,
+            column: r.column,
+            takes_integrity: false,
+        };
         if let Some(url) = visit(&found).url {
             replacements.push((r, url));
         }
