@@ -15,7 +15,9 @@ use crate::ui;
 
 pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let c = &config.build;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let mut compress = CompressOptions::default();
     if let Some(list) = args.codings.as_deref() {
         compress.codings = parse_codings(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?;
@@ -36,14 +38,37 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         None => 3600,
     };
     let options = BuildOptions {
-        input: args.input.or_else(|| c.input.clone()).unwrap_or_else(|| PathBuf::from("assets")),
-        output: args.output.or_else(|| c.output.clone()).unwrap_or_else(|| PathBuf::from("build")),
-        base_url: args.base_url.or_else(|| c.base_url.clone()).unwrap_or_else(|| "/".into()),
+        input: args
+            .input
+            .or_else(|| c.input.clone())
+            .unwrap_or_else(|| PathBuf::from("assets")),
+        output: args
+            .output
+            .or_else(|| c.output.clone())
+            .unwrap_or_else(|| PathBuf::from("build")),
+        base_url: args
+            .base_url
+            .or_else(|| c.base_url.clone())
+            .unwrap_or_else(|| "/".into()),
         strict: args.strict || c.strict.unwrap_or(false),
-        include: if args.include.is_empty() { c.include.clone() } else { args.include },
+        include: if args.include.is_empty() {
+            c.include.clone()
+        } else {
+            args.include
+        },
         exclude: c.exclude.iter().cloned().chain(args.exclude).collect(),
-        entry_points: c.entry_points.iter().cloned().chain(args.entry_point).collect(),
-        already_hashed: c.already_hashed.iter().cloned().chain(args.already_hashed).collect(),
+        entry_points: c
+            .entry_points
+            .iter()
+            .cloned()
+            .chain(args.entry_point)
+            .collect(),
+        already_hashed: c
+            .already_hashed
+            .iter()
+            .cloned()
+            .chain(args.already_hashed)
+            .collect(),
         sri: args.sri || c.sri.unwrap_or(false),
         compress,
         build_time: build_time(now)?,
@@ -69,7 +94,11 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         }
         Err(e) => {
             return Err(e).with_context(|| {
-                format!("build of `{}` failed; `{}` is unchanged", options.input.display(), options.output.display())
+                format!(
+                    "build of `{}` failed; `{}` is unchanged",
+                    options.input.display(),
+                    options.output.display()
+                )
             })
         }
     };
@@ -87,7 +116,9 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&json)?);
     }
     if !args.quiet {
-        let saved: u64 = report.variants.get("br").map_or(0, |t| t.identity_bytes - t.encoded_bytes.min(t.identity_bytes));
+        let saved: u64 = report.variants.get("br").map_or(0, |t| {
+            t.identity_bytes - t.encoded_bytes.min(t.identity_bytes)
+        });
         eprintln!(
             "built {} files ({} fingerprinted, {} entry points), {}{}, {} warning{} in {:.2}s{} → `{}`",
             report.files,
@@ -114,7 +145,9 @@ fn parse_codings<'a>(names: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec
         match Coding::parse(name) {
             Some(c) if !codings.contains(&c) => codings.push(c),
             Some(_) => {}
-            None => bail!("unknown coding `{name}`; hint: choose from `br`, `zstd`, `gzip`, or `none`"),
+            None => {
+                bail!("unknown coding `{name}`; hint: choose from `br`, `zstd`, `gzip`, or `none`")
+            }
         }
     }
     Ok(codings)
@@ -123,9 +156,13 @@ fn parse_codings<'a>(names: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec
 /// `90s`, `30m`, `1h`, `2d`, `1w`, or a bare number of seconds.
 pub fn parse_duration(text: &str) -> anyhow::Result<i64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let n: i64 = number.parse().with_context(|| format!("invalid duration `{text}`; hint: write e.g. `90s`, `30m`, `1h`, `2d`"))?;
+    let n: i64 = number.parse().with_context(|| {
+        format!("invalid duration `{text}`; hint: write e.g. `90s`, `30m`, `1h`, `2d`")
+    })?;
     let scale = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
@@ -145,7 +182,11 @@ fn build_time(now: i64) -> anyhow::Result<i64> {
             .parse::<i64>()
             .ok()
             .filter(|&t| t >= 0)
-            .with_context(|| format!("`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`")),
+            .with_context(|| {
+                format!(
+                    "`SOURCE_DATE_EPOCH` must be a non-negative number of seconds, not `{value}`"
+                )
+            }),
         Err(_) => Ok(now),
     }
 }
