@@ -6,6 +6,10 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
+# Build the demo site in assets/ and serve it on 127.0.0.1:8080
+serve: build
+    ./target/release/assetc serve --root build --bind 127.0.0.1:8080
+
 # Build the demo site in assets/ into build/
 build:
     cargo build --release --locked

@@ -20,6 +20,8 @@ pub struct Cli {
 pub enum Command {
     /// Build an assets tree: fingerprint, rewrite references, write a manifest, swap atomically
     Build(BuildArgs),
+    /// Serve a build with exact HTTP caching: immutable fingerprinted files, revalidated pages
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub build: BuildConfig,
+    pub serve: crate::serve::ServeConfig,
 }
 
 /// `[build]`

@@ -4,6 +4,7 @@
 mod build_cmd;
 mod cli;
 mod config;
+mod serve;
 mod ui;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         cli::Command::Build(args) => build_cmd::run(args, &config),
+        cli::Command::Serve(args) => serve::run(args, &config).map(|()| ExitCode::SUCCESS),
     });
     match result {
         Ok(code) => code,
