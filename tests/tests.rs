@@ -3,5 +3,6 @@
 
 mod build;
 mod common;
+mod deploys;
 mod references;
 mod serve;

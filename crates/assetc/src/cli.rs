@@ -22,6 +22,44 @@ pub enum Command {
     Build(BuildArgs),
     /// Serve a build with exact HTTP caching: immutable fingerprinted files, revalidated pages
     Serve(crate::serve::ServeArgs),
+    /// Check a build: re-hash every file against the manifests; report missing, corrupted and extra files
+    Verify(VerifyArgs),
+    /// Remove the files of old builds that no kept generation needs
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The build to check [default: build]
+    #[arg(long, short, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Print a machine-readable report on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// The build to clean [default: build]
+    #[arg(long, short, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Keep the files of this many newest builds [default: 2]
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+
+    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`) [default: 1h]
+    #[arg(long, value_name = "DURATION")]
+    pub age: Option<String>,
+
+    /// Show what would be removed, and remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print a machine-readable report on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ pub mod graph;
 pub mod html;
 pub mod js;
 pub mod json_refs;
+pub mod maintain;
 pub mod output;
 pub mod references;
 pub mod text_ref;
