@@ -3,6 +3,7 @@
 
 mod build;
 mod common;
+mod compression;
 mod deploys;
 mod references;
 mod serve;
