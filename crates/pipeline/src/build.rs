@@ -155,8 +155,27 @@ struct Named {
     integrity: Option<String>,
 }
 
+/// Reports how far a build is, for a progress bar. Every method has a no-op default.
+pub trait Progress: Sync {
+    /// A phase begins with `total` steps (files).
+    fn phase(&self, _name: &'static str, _total: u64) {}
+    /// `n` more steps of the current phase are done.
+    fn advance(&self, _n: u64) {}
+}
+
+/// No progress reporting.
+#[derive(Debug)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
 /// Builds `options.input` into `options.output`.
 pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    build_with_progress(options, &Silent)
+}
+
+/// [`build`], reporting progress.
+pub fn build_with_progress(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
     match options.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -165,12 +184,12 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
                 path: options.input.clone(),
                 source: std::io::Error::other(e),
             })?
-            .install(|| build_inner(options)),
-        None => build_inner(options),
+            .install(|| build_inner(options, progress)),
+        None => build_inner(options, progress),
     }
 }
 
-fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
     let base_url = normalize_base_url(&options.base_url)?;
     let (input, output) = check_paths(&options.input, &options.output)?;
     let previous = Previous::read(&output)?;
@@ -186,9 +205,14 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let sources = walk(&input, &filter, &mut warnings)?;
 
     // Load: read text, hash files.
+    progress.phase("hashing", sources.len() as u64);
     let mut nodes: Vec<Node> = sources
         .into_par_iter()
-        .map(|source| load(source, &entry_points, already_hashed.as_ref()))
+        .map(|source| {
+            let node = load(source, &entry_points, already_hashed.as_ref());
+            progress.advance(1);
+            node
+        })
         .collect::<Result<_, _>>()?;
     let index: HashMap<LogicalPath, usize> = nodes
         .iter()
@@ -300,6 +324,7 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
     // The new tree: reuse what the previous build has, write and compress the rest.
     let staging = Staging::begin(&output)?;
     let writing: std::collections::HashSet<usize> = to_write.iter().copied().collect();
+    progress.phase("writing", nodes.len() as u64);
     let results: Vec<(usize, Option<Written>)> = (0..nodes.len())
         .into_par_iter()
         .map(|i| {
@@ -307,9 +332,11 @@ fn build_inner(options: &BuildOptions) -> Result<BuildReport, BuildError> {
             let target = staging.dir().join(&entry.path);
             create_parent(&target)?;
             if !writing.contains(&i) && link_entry(&output, staging.dir(), entry).is_ok() {
+                progress.advance(1);
                 return Ok((i, None));
             }
             let written = write_entry(&nodes[i], &named[i], &target, &options.compress)?;
+            progress.advance(1);
             Ok((i, Some(written)))
         })
         .collect::<Result<_, BuildError>>()?;

@@ -15,5 +15,5 @@ pub mod references;
 pub mod text_ref;
 pub mod walk;
 
-pub use build::{build, BuildOptions, BuildReport};
+pub use build::{build, build_with_progress, BuildOptions, BuildReport, Progress, Silent};
 pub use error::{BuildError, Warning, WarningKind};
