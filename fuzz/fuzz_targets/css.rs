@@ -1,0 +1,4 @@
+//! Fuzz target `css`: runs `assetc_fuzz::pipeline_checks::check_css` (see that function for the properties).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| assetc_fuzz::pipeline_checks::check_css(data));
