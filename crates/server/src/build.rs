@@ -8,12 +8,14 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
+use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
 use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
 use base64::Engine;
 
 use crate::date::format_http_date;
+use crate::negotiate::{negotiate_lines, Coding, Negotiated};
 use crate::path;
 
 /// The default `Cache-Control` of fingerprinted URLs (RFC 9111 §5.2.2.1, RFC 8246 §2).
@@ -139,6 +141,12 @@ pub enum LoadError {
         field: &'static str,
         value: String,
     },
+    #[error("the manifest entry `{logical}` has a `{coding}` variant whose ETag `{etag}` is also another representation's (each representation needs its own strong ETag)")]
+    SharedVariantEtag {
+        logical: String,
+        coding: String,
+        etag: String,
+    },
     #[error("`{value}` is not a valid {what} header value")]
     BadHeaderValue { what: String, value: String },
     #[error("`{name}` is not a valid header name")]
@@ -167,12 +175,13 @@ pub(crate) enum Body {
     File(Arc<File>),
 }
 
-/// One representation of a resource: today the identity bytes; issue 5 adds one per
-/// content-coding, each with its own ETag and length.
+/// One representation of a resource: the identity bytes, or a precompressed variant with
+/// its own ETag and length (RFC 9110 §8.8.3: a strong ETag differs per content-coding).
 #[derive(Debug)]
 pub(crate) struct Representation {
-    /// The `Content-Encoding` of this representation (`None`: identity).
+    /// The `Content-Encoding` of this representation (`None`: identity, never sent).
     pub content_encoding: Option<HeaderValue>,
+    /// The identity's `Content-Type`, for every representation (§8.4).
     pub content_type: HeaderValue,
     /// The strong ETag with its quotes, as sent.
     pub etag: HeaderValue,
@@ -180,6 +189,7 @@ pub(crate) struct Representation {
     pub last_modified: i64,
     /// `last_modified` as an IMF-fixdate.
     pub last_modified_header: HeaderValue,
+    /// The length of these (encoded) bytes.
     pub len: u64,
     pub body: Body,
 }
@@ -192,18 +202,45 @@ impl Representation {
     }
 }
 
+/// `Vary` of every response of a resource that has precompressed variants (§12.5.5).
+const VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+
 /// What is behind a URL: one or more representations of the same content. With one
 /// representation there is nothing to negotiate and no `Vary`.
 #[derive(Debug)]
 pub(crate) struct Resource {
+    /// The identity first, then the variants in the server's order of preference.
     pub representations: Vec<Representation>,
+    /// The codings of `representations[1..]`, in the same order.
+    pub codings: Vec<Coding>,
     /// `Vary` sent on every response of the resource when it has several representations.
     pub vary: Option<HeaderValue>,
 }
 
 impl Resource {
-    /// The representation to serve for a request (content negotiation goes here).
-    pub fn select(&self, _request: &actix_web::http::header::HeaderMap) -> &Representation {
+    /// The representation for a request, by its `Accept-Encoding` (RFC 9110 §12.5.3);
+    /// `None` when nothing available is acceptable (406). A resource with one
+    /// representation is not negotiated: it answers identity whatever the request says
+    /// (§12.5.3 allows ignoring the field), so that its responses never vary.
+    pub fn select(&self, request: &HeaderMap) -> Option<&Representation> {
+        if self.codings.is_empty() {
+            return Some(&self.representations[0]);
+        }
+        let lines = request
+            .get_all(header::ACCEPT_ENCODING)
+            .map(HeaderValue::as_bytes);
+        match negotiate_lines(lines, &self.codings) {
+            Negotiated::Identity => Some(&self.representations[0]),
+            Negotiated::Coding(coding) => {
+                let i = self.codings.iter().position(|&c| c == coding)?;
+                Some(&self.representations[i + 1])
+            }
+            Negotiated::NotAcceptable => None,
+        }
+    }
+
+    /// The identity representation.
+    pub fn identity(&self) -> &Representation {
         &self.representations[0]
     }
 }
@@ -229,7 +266,17 @@ pub(crate) enum Route {
 #[derive(Debug)]
 pub struct Build {
     root: PathBuf,
+    options: Options,
     manifest: Manifest,
+    /// The id of the newest generation: the fingerprint of its manifest's bytes, as
+    /// `assetc build` names it in `.assetc/generations.json`.
+    generation: String,
+    /// Older kept generations whose fingerprinted files are served, newest first.
+    older_generations: Vec<String>,
+    /// URLs of fingerprinted files that only older generations list.
+    older_urls: usize,
+    /// The build root's identity when it was loaded (see [`Stamp`]).
+    stamp: Option<Stamp>,
     pub(crate) routes: HashMap<Box<str>, Route>,
     pub(crate) not_found: Option<Arc<Resource>>,
     pub(crate) fallback: Option<ResourceRoute>,
@@ -239,6 +286,53 @@ pub struct Build {
     integrity: HashMap<String, String>,
     unroutable: Vec<String>,
     memory_bytes: u64,
+}
+
+/// What identifies the build at a root without reading it: the root directory's inode
+/// (an atomic swap of the tree, or a retargeted symlink, gives a new one) and the
+/// manifest's inode, size and mtime (a tree rewritten in place). Two `stat` calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    root: FileId,
+    manifest: Option<FileId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    len: u64,
+    mtime: Option<std::time::SystemTime>,
+}
+
+impl FileId {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        #[cfg(unix)]
+        let (dev, ino) = {
+            use std::os::unix::fs::MetadataExt;
+            (meta.dev(), meta.ino())
+        };
+        #[cfg(not(unix))]
+        let (dev, ino) = (0, 0);
+        Self {
+            dev,
+            ino,
+            len: meta.len(),
+            mtime: meta.modified().ok(),
+        }
+    }
+}
+
+impl Stamp {
+    /// The stamp of the build at `root` now; `None` when the root cannot be read.
+    pub fn of(root: &Path) -> Option<Stamp> {
+        let root_meta = std::fs::metadata(root).ok()?;
+        let manifest = std::fs::metadata(root.join(MANIFEST_FILE_NAME)).ok();
+        Some(Stamp {
+            root: FileId::of(&root_meta),
+            manifest: manifest.as_ref().map(FileId::of),
+        })
+    }
 }
 
 fn header_value(what: &str, value: &str) -> Result<HeaderValue, LoadError> {
@@ -331,12 +425,44 @@ fn integrity_of(hex: &str) -> Option<String> {
     ))
 }
 
+/// Loads attempted before giving up on a root that keeps changing under the load.
+const LOAD_ATTEMPTS: usize = 3;
+
 impl Build {
     /// Loads the build at `root`: reads `assetc-manifest.json`, checks that every entry's
-    /// file exists inside the root with the recorded size, reads small files into memory
-    /// and opens the large ones, and builds every route. Fails on the first problem.
+    /// file and every precompressed variant exists inside the root with the recorded size,
+    /// reads small files into memory and opens the large ones, adds the fingerprinted
+    /// files of the older generations `.assetc/generations.json` keeps, and builds every
+    /// route. Fails on the first problem of the newest build; an older generation's missing
+    /// file is logged and left out (`assetc verify` reports it).
+    ///
+    /// A load that raced a new build being swapped in (the root's [`Stamp`] changed while
+    /// loading) is done again, so that manifest and files always come from one tree.
     pub fn open(root: impl AsRef<Path>, options: &Options) -> Result<Self, LoadError> {
-        let root = root.as_ref().to_path_buf();
+        let root = root.as_ref();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let before = Stamp::of(root);
+            let result = Self::load(root, options);
+            let after = Stamp::of(root);
+            if before == after || attempt == LOAD_ATTEMPTS {
+                return result.map(|mut build| {
+                    build.stamp = before;
+                    build
+                });
+            }
+        }
+    }
+
+    /// Loads the build at this build's root again with the same options: the new build
+    /// there, if one was swapped in.
+    pub fn reopen(&self) -> Result<Self, LoadError> {
+        Self::open(&self.root, &self.options)
+    }
+
+    fn load(root: &Path, options: &Options) -> Result<Self, LoadError> {
+        let root = root.to_path_buf();
         let meta = std::fs::metadata(&root).map_err(|source| LoadError::Root {
             root: root.clone(),
             source,
@@ -357,21 +483,22 @@ impl Build {
             path: manifest_path.clone(),
             source,
         })?;
+        let generation = assetc_core::fingerprint(&assetc_core::fingerprint::sha256(&json));
 
         let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
         let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
         let rules = Rules::new(&options.header_rules)?;
 
+        let files = Files {
+            root: &root,
+            canonical_root: &canonical_root,
+            options,
+        };
         let mut budget = options.memory_budget;
-        let mut memory_bytes = 0;
         let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
         let mut integrity = HashMap::new();
         for (logical, entry) in &manifest.entries {
-            let resource =
-                load_entry(&root, &canonical_root, logical, entry, options, &mut budget)?;
-            if let Body::Memory(bytes) = &resource.representations[0].body {
-                memory_bytes += bytes.len() as u64;
-            }
+            let resource = files.load_entry(logical, entry, &mut budget)?;
             let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
             if let Some(sri) = recorded.or_else(|| integrity_of(&entry.sha256)) {
                 integrity.insert(logical.clone(), sri);
@@ -463,6 +590,40 @@ impl Build {
             }
             routes.insert(health.as_str().into(), Route::Health);
         }
+        // 4. The fingerprinted files of older kept generations, at their fingerprinted URLs
+        // only: a page of the previous release still loads completely. Entry points and
+        // logical paths are the newest build's alone.
+        let mut older_generations = Vec::new();
+        let mut older_urls = 0;
+        for (id, old) in older_manifests(&root, &generation) {
+            let mut missing = Vec::new();
+            for (logical, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
+                if !routable(&entry.path) {
+                    continue;
+                }
+                let url = format!("/{}", entry.path);
+                if routes.contains_key(url.as_str()) {
+                    continue;
+                }
+                match files.load_entry(logical, entry, &mut budget) {
+                    Ok(resource) => {
+                        let r = route(&Arc::new(resource), &url, &immutable);
+                        routes.insert(url.into(), r);
+                        older_urls += 1;
+                    }
+                    Err(e) => missing.push(e.to_string()),
+                }
+            }
+            if !missing.is_empty() {
+                tracing::warn!(
+                    generation = %id,
+                    problems = ?missing,
+                    "files of an older kept generation are not served (`assetc verify` reports them)"
+                );
+            }
+            older_generations.push(id);
+        }
+
         let fallback = match &options.spa_fallback {
             None => None,
             Some(logical) => {
@@ -490,7 +651,12 @@ impl Build {
         }
         Ok(Self {
             root,
+            options: options.clone(),
             manifest,
+            generation,
+            older_generations,
+            older_urls,
+            stamp: None,
             routes,
             not_found,
             fallback,
@@ -498,7 +664,7 @@ impl Build {
             revalidate,
             integrity,
             unroutable,
-            memory_bytes,
+            memory_bytes: options.memory_budget - budget,
         })
     }
 
@@ -507,9 +673,34 @@ impl Build {
         &self.root
     }
 
+    /// The options the build was loaded with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
     /// The manifest as loaded.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// The id of the build's (newest) generation, as `.assetc/generations.json` names it.
+    pub fn generation(&self) -> &str {
+        &self.generation
+    }
+
+    /// The older kept generations whose fingerprinted files are served too, newest first.
+    pub fn older_generations(&self) -> &[String] {
+        &self.older_generations
+    }
+
+    /// How many fingerprinted URLs only older generations list.
+    pub fn older_urls(&self) -> usize {
+        self.older_urls
+    }
+
+    /// The root's [`Stamp`] when the build was loaded.
+    pub fn stamp(&self) -> Option<Stamp> {
+        self.stamp
     }
 
     /// The served path (relative to the build root, not encoded) of a logical path.
@@ -543,96 +734,222 @@ impl Build {
     }
 }
 
-fn load_entry(
-    root: &Path,
-    canonical_root: &Path,
-    logical: &str,
-    entry: &Entry,
-    options: &Options,
-    budget: &mut u64,
-) -> Result<Resource, LoadError> {
-    let normal = !entry.path.is_empty()
-        && entry
-            .path
-            .split('/')
-            .all(|s| !matches!(s, "" | "." | "..") && !s.contains('\\'))
-        && !Path::new(&entry.path).is_absolute();
-    if !normal {
-        return Err(LoadError::BadServedPath {
-            logical: logical.to_owned(),
-            served: entry.path.clone(),
-        });
-    }
-    let bad = |field: &'static str, value: &str| LoadError::BadEntryField {
-        logical: logical.to_owned(),
-        field,
-        value: value.to_owned(),
-    };
-    // RFC 9110 §8.8.3: a strong entity-tag, `"` etagc* `"`.
-    let etag_ok = entry.etag.len() >= 2
-        && entry.etag.starts_with('"')
-        && crate::etag::EntityTag::parse(entry.etag.as_bytes()).is_some_and(|t| !t.weak);
-    if !etag_ok {
-        return Err(bad("etag", &entry.etag));
-    }
-    let etag = HeaderValue::from_str(&entry.etag).map_err(|_| bad("etag", &entry.etag))?;
-    let content_type = HeaderValue::from_str(&entry.content_type)
-        .map_err(|_| bad("content type", &entry.content_type))?;
-    let last_modified_header = HeaderValue::from_str(&format_http_date(entry.last_modified))
-        .expect("an IMF-fixdate is a valid header value");
+/// Whether a generation id from `.assetc/generations.json` can name a file: a fingerprint.
+fn valid_generation_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
 
-    // The one place a manifest path becomes a file path: at start-up, from the manifest.
-    let path = root.join(&entry.path);
-    let open = |source| LoadError::Open {
-        path: path.clone(),
-        source,
-    };
-    let canonical = path.canonicalize().map_err(open)?;
-    if !canonical.starts_with(canonical_root) {
-        return Err(LoadError::OutsideRoot {
-            path,
-            root: root.to_path_buf(),
-        });
-    }
-    let mut file = File::open(&canonical).map_err(open)?;
-    let meta = file.metadata().map_err(open)?;
-    if !meta.is_file() {
-        return Err(LoadError::NotAFile { path });
-    }
-    if meta.len() != entry.size {
-        return Err(LoadError::SizeMismatch {
-            path,
-            expected: entry.size,
-            actual: meta.len(),
-        });
-    }
-    let body = if entry.size <= options.memory_file_limit && entry.size <= *budget {
-        *budget -= entry.size;
-        let mut bytes = Vec::with_capacity(entry.size as usize);
-        file.read_to_end(&mut bytes).map_err(open)?;
-        if bytes.len() as u64 != entry.size {
-            return Err(LoadError::SizeMismatch {
-                path,
-                expected: entry.size,
-                actual: bytes.len() as u64,
-            });
+/// The manifests of the older generations the build keeps, newest first, without the
+/// newest (`current`). A build without the record (or with an unreadable one) has none;
+/// problems are logged, never fatal: the newest build is what must be whole.
+fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
+    let record = root.join(GENERATIONS_FILE);
+    let generations = match std::fs::read(&record) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            tracing::warn!(path = %record.display(), error = %e, "cannot read the generations record; serving the newest generation only");
+            return Vec::new();
         }
-        Body::Memory(Bytes::from(bytes))
-    } else {
-        Body::File(Arc::new(file))
+        Ok(bytes) => match Generations::from_json(&bytes) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(path = %record.display(), error = %e, "the generations record is not valid; serving the newest generation only");
+                return Vec::new();
+            }
+        },
     };
-    Ok(Resource {
-        representations: vec![Representation {
+    if generations.generations.first().map(|g| g.id.as_str()) != Some(current) {
+        tracing::warn!(
+            path = %record.display(),
+            generation = current,
+            "the generations record does not list the manifest's generation first"
+        );
+    }
+    let mut out = Vec::new();
+    for generation in &generations.generations {
+        let id = &generation.id;
+        if id == current || out.iter().any(|(seen, _)| seen == id) {
+            continue;
+        }
+        if !valid_generation_id(id) {
+            tracing::warn!(generation = %id, "a generation id in the record is not a fingerprint; skipped");
+            continue;
+        }
+        let path = root.join(generation_manifest_path(id));
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| Manifest::from_json(&b).map_err(|e| e.to_string()))
+        {
+            Ok(manifest) => out.push((id.clone(), manifest)),
+            Err(error) => tracing::warn!(
+                generation = %id,
+                path = %path.display(),
+                %error,
+                "cannot read a kept generation's manifest; its files are not served"
+            ),
+        }
+    }
+    out
+}
+
+/// The files of one build root, as the manifest names them.
+struct Files<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    options: &'a Options,
+}
+
+impl Files<'_> {
+    /// The representations of one manifest entry: identity, then each precompressed
+    /// variant with its own ETag and size.
+    fn load_entry(
+        &self,
+        logical: &str,
+        entry: &Entry,
+        budget: &mut u64,
+    ) -> Result<Resource, LoadError> {
+        let bad = |field: &'static str, value: &str| LoadError::BadEntryField {
+            logical: logical.to_owned(),
+            field,
+            value: value.to_owned(),
+        };
+        let bad_path = |served: &str| LoadError::BadServedPath {
+            logical: logical.to_owned(),
+            served: served.to_owned(),
+        };
+        if !normal_path(&entry.path) {
+            return Err(bad_path(&entry.path));
+        }
+        let etag = strong_etag(&entry.etag).ok_or_else(|| bad("etag", &entry.etag))?;
+        let content_type = HeaderValue::from_str(&entry.content_type)
+            .map_err(|_| bad("content type", &entry.content_type))?;
+        let last_modified_header = HeaderValue::from_str(&format_http_date(entry.last_modified))
+            .expect("an IMF-fixdate is a valid header value");
+
+        let mut variants: Vec<(Coding, &assetc_core::Variant)> = Vec::new();
+        for (key, variant) in &entry.variants {
+            // Exactly the tokens the build writes; anything else this server cannot
+            // negotiate and leaves out.
+            match Coding::ALL.into_iter().find(|c| c.token() == key) {
+                Some(coding) => variants.push((coding, variant)),
+                None => tracing::warn!(
+                    logical,
+                    coding = %key,
+                    "a variant in a content-coding this server does not know is not served"
+                ),
+            }
+        }
+        variants.sort_by_key(|(coding, _)| *coding);
+
+        let mut representations = Vec::with_capacity(1 + variants.len());
+        representations.push(Representation {
             content_encoding: None,
-            content_type,
+            content_type: content_type.clone(),
             etag,
             last_modified: entry.last_modified,
-            last_modified_header,
+            last_modified_header: last_modified_header.clone(),
             len: entry.size,
-            body,
-        }],
-        vary: None,
-    })
+            body: self.load_file(&entry.path, entry.size, budget)?,
+        });
+        for (coding, variant) in &variants {
+            if !normal_path(&variant.path) {
+                return Err(bad_path(&variant.path));
+            }
+            let etag =
+                strong_etag(&variant.etag).ok_or_else(|| bad("variant etag", &variant.etag))?;
+            // §8.8.3.3: a strong validator differs between the representations.
+            if representations.iter().any(|r| r.etag == etag) {
+                return Err(LoadError::SharedVariantEtag {
+                    logical: logical.to_owned(),
+                    coding: coding.token().to_owned(),
+                    etag: variant.etag.clone(),
+                });
+            }
+            representations.push(Representation {
+                content_encoding: Some(HeaderValue::from_static(coding.token())),
+                content_type: content_type.clone(),
+                etag,
+                last_modified: entry.last_modified,
+                last_modified_header: last_modified_header.clone(),
+                len: variant.size,
+                body: self.load_file(&variant.path, variant.size, budget)?,
+            });
+        }
+        let codings: Vec<Coding> = variants.iter().map(|(c, _)| *c).collect();
+        Ok(Resource {
+            vary: (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING),
+            representations,
+            codings,
+        })
+    }
+
+    /// Checks one file the manifest names (inside the root, a regular file of the recorded
+    /// size) and reads it into memory within the budget, or keeps it open.
+    fn load_file(&self, served: &str, size: u64, budget: &mut u64) -> Result<Body, LoadError> {
+        // The one place a manifest path becomes a file path: at start-up, from the manifest.
+        let path = self.root.join(served);
+        let open = |source| LoadError::Open {
+            path: path.clone(),
+            source,
+        };
+        let canonical = path.canonicalize().map_err(open)?;
+        if !canonical.starts_with(self.canonical_root) {
+            return Err(LoadError::OutsideRoot {
+                path,
+                root: self.root.to_path_buf(),
+            });
+        }
+        let mut file = File::open(&canonical).map_err(open)?;
+        let meta = file.metadata().map_err(open)?;
+        if !meta.is_file() {
+            return Err(LoadError::NotAFile { path });
+        }
+        if meta.len() != size {
+            return Err(LoadError::SizeMismatch {
+                path,
+                expected: size,
+                actual: meta.len(),
+            });
+        }
+        if size <= self.options.memory_file_limit && size <= *budget {
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).map_err(open)?;
+            if bytes.len() as u64 != size {
+                return Err(LoadError::SizeMismatch {
+                    path,
+                    expected: size,
+                    actual: bytes.len() as u64,
+                });
+            }
+            *budget -= size;
+            Ok(Body::Memory(Bytes::from(bytes)))
+        } else {
+            // An open handle: the bytes stay readable after the tree is replaced and
+            // deleted, so requests on this build finish whatever a deploy does.
+            Ok(Body::File(Arc::new(file)))
+        }
+    }
+}
+
+/// A relative path of normal segments.
+fn normal_path(path: &str) -> bool {
+    !path.is_empty()
+        && path
+            .split('/')
+            .all(|s| !matches!(s, "" | "." | "..") && !s.contains('\\'))
+        && !Path::new(path).is_absolute()
+}
+
+/// RFC 9110 §8.8.3: a strong entity-tag, `"` etagc* `"`, as a header value.
+fn strong_etag(value: &str) -> Option<HeaderValue> {
+    let ok = value.len() >= 2
+        && value.starts_with('"')
+        && crate::etag::EntityTag::parse(value.as_bytes()).is_some_and(|t| !t.weak);
+    ok.then(|| HeaderValue::from_str(value).ok()).flatten()
 }
 
 #[cfg(test)]

@@ -20,22 +20,32 @@
 //! # }
 //! ```
 //!
-//! Requests are decided by pure functions (`decide`, `path::decode`) and answered in one
-//! place (`respond`). Nothing at request time hashes, walks a directory or joins paths.
+//! Requests are decided by pure functions (`negotiate`, `decide`, `path::decode`) and
+//! answered in one place (`respond`). Nothing at request time hashes, walks a directory,
+//! joins paths or calls `stat`.
+//!
+//! A new build swapped in at the root is loaded in the background and replaces the served
+//! one atomically ([`Mount::reload`], or a [`Watcher`] that notices the swap): requests in
+//! flight finish on the build they started with, and a broken new build is refused while
+//! the old one keeps serving.
 
 mod body;
 mod build;
 pub mod date;
 mod decide;
 pub mod etag;
+pub mod negotiate;
 pub mod path;
 pub mod range;
+mod reload;
 mod respond;
 mod service;
 
 pub use build::{
-    Build, HeaderRule, LoadError, Options, CACHE_CONTROL_NO_STORE, DEFAULT_CACHE_CONTROL_IMMUTABLE,
-    DEFAULT_CACHE_CONTROL_REVALIDATE, NOT_FOUND_PAGE,
+    Build, HeaderRule, LoadError, Options, Stamp, CACHE_CONTROL_NO_STORE,
+    DEFAULT_CACHE_CONTROL_IMMUTABLE, DEFAULT_CACHE_CONTROL_REVALIDATE, NOT_FOUND_PAGE,
 };
 pub use decide::{decide, Decision, Validators};
+pub use negotiate::{negotiate, Coding, Negotiated};
+pub use reload::{ReloadHandle, Reloaded, Watcher, DEFAULT_WATCH_INTERVAL, RELOAD_LOG_TARGET};
 pub use service::{AccessLog, Mount, ACCESS_LOG_TARGET};

@@ -39,6 +39,8 @@ pub(crate) enum Outcome<'a> {
         page: Option<&'a Resource>,
         extra: Option<HeaderList>,
     },
+    /// 406: the resource has variants, and neither they nor identity are acceptable.
+    NotAcceptable { route: &'a ResourceRoute },
     /// 400: a request path refused by `path::decode`.
     BadRequest,
     /// 405 for anything but GET and HEAD.
@@ -65,6 +67,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
         Outcome::Redirect { .. } => StatusCode::PERMANENT_REDIRECT,
         Outcome::Health => StatusCode::OK,
         Outcome::NotFound { .. } => StatusCode::NOT_FOUND,
+        Outcome::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
         Outcome::BadRequest => StatusCode::BAD_REQUEST,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
     };
@@ -170,7 +173,8 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
             }
             match page {
                 Some(resource) => {
-                    let rep = &resource.representations[0];
+                    // Not negotiated: the page is the same for every request, no Vary.
+                    let rep = resource.identity();
                     res.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
                     whole(res, rep, head)
                 }
@@ -179,6 +183,19 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
                     res.body("not found\n")
                 }
             }
+        }
+        Outcome::NotAcceptable { route } => {
+            // §15.5.7; the answer depends on Accept-Encoding like every other of the
+            // resource, so it carries the same Vary (§12.5.5).
+            if let Some(vary) = &route.resource.vary {
+                res.insert_header((header::VARY, vary.clone()));
+            }
+            for (name, value) in route.extra.iter() {
+                res.insert_header((name.clone(), value.clone()));
+            }
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            res.insert_header((header::CONTENT_TYPE, TEXT));
+            res.body("not acceptable: Accept-Encoding excludes identity and every coding this resource has\n")
         }
         Outcome::BadRequest => {
             res.insert_header((header::CACHE_CONTROL, NO_STORE));

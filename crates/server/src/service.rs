@@ -5,15 +5,18 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use arc_swap::ArcSwap;
+
 use actix_web::dev::{fn_service, AppService, HttpServiceFactory, ResourceDef, ServiceRequest};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::build::{Build, ResourceRoute, Route};
+use crate::build::{Build, LoadError, ResourceRoute, Route};
 use crate::date::{format_common_log_date, format_http_date, year_of};
 use crate::decide::{decide, Validators};
 use crate::path::{self, Decoded};
+use crate::reload::Reloaded;
 use crate::respond::{respond, Outcome};
 
 /// How requests are logged, through `tracing` (target `assetc::access`, level INFO).
@@ -35,14 +38,17 @@ pub const ACCESS_LOG_TARGET: &str = "assetc::access";
 struct Inner {
     /// `""` at the root, else `/static` (no trailing `/`).
     prefix: String,
-    build: Arc<Build>,
+    /// The build being served, read once per request and replaced whole by a reload:
+    /// shared by every clone of the mount.
+    current: Arc<ArcSwap<Build>>,
     access_log: AccessLog,
-    /// `/static` → `./static/` when the build has a root index.
+    /// `/static` → `./static/`, answered when the build has a root index.
     prefix_redirect: Option<Arc<str>>,
 }
 
 /// A build mounted at a URL prefix: an actix-web service (`App::new().service(mount)`)
-/// and the handle templates use for URLs. Cheap to clone.
+/// and the handle templates use for URLs. Cheap to clone; clones share the served build,
+/// so a [`Mount::reload`] on any of them is seen by all.
 ///
 /// Register it on the `App` itself (not inside a `web::scope`): it matches the raw request
 /// path against its own prefix, so that percent-decoding happens exactly once.
@@ -55,17 +61,14 @@ impl Mount {
     /// Mounts `build` at `prefix` (`"/"` or `""` for the root, or e.g. `"/static"`).
     pub fn new(prefix: &str, build: impl Into<Arc<Build>>) -> Self {
         let prefix = prefix.trim_end_matches('/').to_owned();
-        let build = build.into();
         let prefix_redirect = match prefix.rsplit('/').next() {
-            Some(last) if !prefix.is_empty() && build.routes.contains_key("/") => {
-                Some(format!("./{last}/").into())
-            }
+            Some(last) if !prefix.is_empty() => Some(format!("./{last}/").into()),
             _ => None,
         };
         Self {
             inner: Arc::new(Inner {
                 prefix,
-                build,
+                current: Arc::new(ArcSwap::new(build.into())),
                 access_log: AccessLog::Off,
                 prefix_redirect,
             }),
@@ -76,7 +79,7 @@ impl Mount {
     pub fn access_log(self, format: AccessLog) -> Self {
         let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
             prefix: shared.prefix.clone(),
-            build: shared.build.clone(),
+            current: shared.current.clone(),
             access_log: shared.access_log,
             prefix_redirect: shared.prefix_redirect.clone(),
         });
@@ -88,21 +91,49 @@ impl Mount {
         }
     }
 
-    /// The mounted build.
-    pub fn build(&self) -> &Build {
-        &self.inner.build
+    /// The build being served now (a reload may replace it at any time).
+    pub fn build(&self) -> Arc<Build> {
+        self.inner.current.load_full()
+    }
+
+    /// Serves `build` from now on: requests already started finish on the previous one,
+    /// which is returned.
+    pub fn replace(&self, build: impl Into<Arc<Build>>) -> Arc<Build> {
+        self.inner.current.swap(build.into())
+    }
+
+    /// Loads the build at the served build's root again (the new one, after a deploy
+    /// swapped it in) with the same options, and serves it from now on. On error nothing
+    /// changes: the current build keeps serving.
+    pub fn reload(&self) -> Result<Reloaded, LoadError> {
+        let started = Instant::now();
+        let current = self.build();
+        let new = Arc::new(current.reopen()?);
+        let previous = self.replace(new.clone());
+        Ok(Reloaded {
+            previous: previous.generation().to_owned(),
+            generation: new.generation().to_owned(),
+            older_generations: new.older_generations().len(),
+            routes: new.route_count(),
+            took: started.elapsed(),
+        })
     }
 
     /// The URL (root-relative, percent-encoded) of a logical path: its fingerprinted name
     /// under the prefix, e.g. `url("css/app.css")` → `/static/css/app.Xk3p9Qa1bC2d.css`.
     pub fn url(&self, logical: &str) -> Option<String> {
-        let served = self.inner.build.served_path(logical)?;
+        let build = self.inner.current.load();
+        let served = build.served_path(logical)?;
         Some(format!("{}/{}", self.inner.prefix, path::encode(served)))
     }
 
     /// The Subresource Integrity value of a logical path (`sha384-…` or `sha256-…`), for `integrity=`.
-    pub fn integrity(&self, logical: &str) -> Option<&str> {
-        self.inner.build.integrity(logical)
+    pub fn integrity(&self, logical: &str) -> Option<String> {
+        self.inner
+            .current
+            .load()
+            .integrity(logical)
+            .map(str::to_owned)
     }
 
     /// Answers a request as the service would: for use inside another handler.
@@ -139,7 +170,10 @@ fn handle(inner: &Inner, req: &HttpRequest) -> HttpResponse {
     let date = HeaderValue::from_str(&format_http_date(now))
         .expect("an IMF-fixdate is a valid header value");
     let head = req.method() == Method::HEAD;
-    let outcome = route(inner, req, now, &date);
+    // The one read of the served build: this request is answered from it whatever a
+    // reload does meanwhile.
+    let build = inner.current.load();
+    let outcome = route(inner, &build, req, now, &date);
     let res = respond(outcome, date, head);
     if inner.access_log != AccessLog::Off {
         log(inner.access_log, req, &res, now, started, head);
@@ -148,8 +182,13 @@ fn handle(inner: &Inner, req: &HttpRequest) -> HttpResponse {
 }
 
 /// Decides what a request gets; no response is built here.
-fn route<'a>(inner: &'a Inner, req: &HttpRequest, now: i64, date: &HeaderValue) -> Outcome<'a> {
-    let build = &*inner.build;
+fn route<'a>(
+    inner: &'a Inner,
+    build: &'a Build,
+    req: &HttpRequest,
+    now: i64,
+    date: &HeaderValue,
+) -> Outcome<'a> {
     let method = req.method();
     if method != Method::GET && method != Method::HEAD {
         return Outcome::MethodNotAllowed;
@@ -160,8 +199,8 @@ fn route<'a>(inner: &'a Inner, req: &HttpRequest, now: i64, date: &HeaderValue) 
     };
     if rest.is_empty() {
         return match &inner.prefix_redirect {
-            Some(location) => redirect(build, location, req),
-            None => not_found(build, None),
+            Some(location) if build.routes.contains_key("/") => redirect(build, location, req),
+            _ => not_found(build, None),
         };
     }
     let path = match path::decode(rest) {
@@ -189,7 +228,9 @@ fn represent<'a>(
     now: i64,
     date: &HeaderValue,
 ) -> Outcome<'a> {
-    let rep = route.resource.select(req.headers());
+    let Some(rep) = route.resource.select(req.headers()) else {
+        return Outcome::NotAcceptable { route };
+    };
     // §8.8.2.1: a Last-Modified later than the Date is replaced by the Date, and is then
     // no strong validator.
     let (last_modified, lm_strong, lm_header) = if rep.last_modified > now {

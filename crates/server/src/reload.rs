@@ -1,0 +1,171 @@
+//! Picking up a new build without a restart. A [`Watcher`] thread compares the root's
+//! [`Stamp`] (two `stat` calls) with the served build's at an interval, and reloads on a
+//! change or when asked ([`Watcher::reload`], which the binary calls on SIGHUP). The new
+//! build is loaded on the watcher's thread, off the request path, and swapped in whole;
+//! a build that does not load is refused and logged, and the old one keeps serving.
+//!
+//! Polling rather than filesystem events: an atomic swap shows as a new inode at the
+//! root's path on every filesystem (network and container mounts included, where inotify
+//! sees nothing), a retargeted symlink (`current -> releases/42`) does too, and the cost
+//! is two `stat` calls per interval, none per request.
+
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::build::Stamp;
+use crate::service::Mount;
+
+/// How often a [`Watcher`] looks at the root by default.
+pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The tracing target of reload events (INFO for a reload, ERROR for a refused build).
+pub const RELOAD_LOG_TARGET: &str = "assetc::reload";
+
+/// A reload that took place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The generation served before.
+    pub previous: String,
+    /// The generation served now.
+    pub generation: String,
+    /// Older generations whose fingerprinted files are served too.
+    pub older_generations: usize,
+    /// URLs the new build answers.
+    pub routes: usize,
+    pub took: Duration,
+}
+
+enum Message {
+    Reload,
+    Stop,
+}
+
+/// A thread that reloads a [`Mount`] when a new build appears at its root, or when
+/// asked. Stopped (and joined) on drop.
+#[derive(Debug)]
+pub struct Watcher {
+    tx: mpsc::Sender<Message>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// Asks a [`Watcher`] to reload; cheap to clone and to send to a signal handler.
+#[derive(Debug, Clone)]
+pub struct ReloadHandle {
+    tx: mpsc::Sender<Message>,
+}
+
+impl ReloadHandle {
+    /// Reloads now, whatever the stamp says (returns at once; the reload is logged).
+    pub fn reload(&self) {
+        let _ = self.tx.send(Message::Reload);
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Message::Reload => "Reload",
+            Message::Stop => "Stop",
+        })
+    }
+}
+
+impl Watcher {
+    /// Watches `mount`'s root every `interval` (`None`: only reload when asked).
+    pub fn start(mount: Mount, interval: Option<Duration>) -> Watcher {
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("assetc-reload".into())
+            .spawn(move || run(&mount, &rx, interval))
+            .expect("spawn the reload thread");
+        Watcher {
+            tx,
+            thread: Some(thread),
+        }
+    }
+
+    /// Reloads now, whatever the stamp says (returns at once; the reload is logged).
+    pub fn reload(&self) {
+        let _ = self.tx.send(Message::Reload);
+    }
+
+    /// A handle that asks for reloads, for a signal handler.
+    pub fn handle(&self) -> ReloadHandle {
+        ReloadHandle {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Message::Stop);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run(mount: &Mount, rx: &mpsc::Receiver<Message>, interval: Option<Duration>) {
+    // The stamp of a build that was refused: not tried again until the root changes
+    // again, or a reload is asked for.
+    let mut refused: Option<Stamp> = None;
+    loop {
+        let message = match interval {
+            Some(interval) => rx.recv_timeout(interval),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+        };
+        let mut forced = match message {
+            Ok(Message::Reload) => true,
+            Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => false,
+        };
+        // Requests that queued meanwhile are one reload.
+        while let Ok(message) = rx.try_recv() {
+            match message {
+                Message::Reload => forced = true,
+                Message::Stop => return,
+            }
+        }
+        let current = mount.build();
+        let stamp = Stamp::of(current.root());
+        if !forced && (stamp.is_none() || stamp == current.stamp() || stamp == refused) {
+            continue;
+        }
+        match mount.reload() {
+            Ok(r) => {
+                refused = None;
+                log_reloaded(current.root(), &r, forced);
+            }
+            Err(error) => {
+                refused = stamp;
+                tracing::error!(
+                    target: RELOAD_LOG_TARGET,
+                    "refused the new build at `{}`: {error}; still serving generation {}",
+                    current.root().display(),
+                    current.generation(),
+                );
+            }
+        }
+    }
+}
+
+fn log_reloaded(root: &Path, r: &Reloaded, forced: bool) {
+    let why = if forced { "on request" } else { "new build" };
+    let change = if r.generation == r.previous {
+        "unchanged".to_owned()
+    } else {
+        format!("was {}", r.previous)
+    };
+    tracing::info!(
+        target: RELOAD_LOG_TARGET,
+        "reloaded `{}` ({why}): generation {} ({change}), {} URLs, {} older generations kept, in {} ms",
+        root.display(),
+        r.generation,
+        r.routes,
+        r.older_generations,
+        r.took.as_millis(),
+    );
+}
