@@ -5,5 +5,6 @@ mod build;
 mod common;
 mod compression;
 mod deploys;
+mod faults;
 mod references;
 mod serve;

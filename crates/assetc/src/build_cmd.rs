@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use assetc_pipeline::compress::{Coding, CompressOptions};
-use assetc_pipeline::{build, BuildError, BuildOptions};
+use assetc_pipeline::{build_with_progress, BuildError, BuildOptions};
 
 use crate::cli::BuildArgs;
 use crate::config::Config;
@@ -78,7 +78,10 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         threads: args.jobs,
     };
     let started = Instant::now();
-    let report = match build(&options) {
+    let progress = ui::BuildProgress::new(!args.quiet);
+    let result = build_with_progress(&options, &progress);
+    progress.finish();
+    let report = match result {
         Ok(report) => report,
         Err(BuildError::Strict { warnings }) => {
             for w in &warnings {

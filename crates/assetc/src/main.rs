@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = cli::Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         cli::Command::Build(args) => build_cmd::run(args, &config),
@@ -26,5 +27,17 @@ fn main() -> ExitCode {
             ui::error(&format!("{error:#}"));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A file-size limit (`ulimit -f`) must fail a write with `EFBIG`, reported as an error
+/// naming the file, instead of killing the process with SIGXFSZ.
+fn ignore_file_size_signal() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler code and
+    // happens before any thread is started.
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }

@@ -14,12 +14,14 @@ use crate::ui;
 
 /// The build directory a command reads: `--root`, else `[build] output`, else `build`.
 fn root(flag: Option<PathBuf>, config: &Config) -> PathBuf {
-    flag.or_else(|| config.build.output.clone()).unwrap_or_else(|| PathBuf::from("build"))
+    flag.or_else(|| config.build.output.clone())
+        .unwrap_or_else(|| PathBuf::from("build"))
 }
 
 pub fn verify(args: VerifyArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let root = root(args.root, config);
-    let report = maintain::verify(&root).with_context(|| format!("cannot verify `{}`", root.display()))?;
+    let report =
+        maintain::verify(&root).with_context(|| format!("cannot verify `{}`", root.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
@@ -33,7 +35,11 @@ pub fn verify(args: VerifyArgs, config: &Config) -> anyhow::Result<ExitCode> {
         ui::error(&format!("extra: `{path}` is listed by no kept generation"));
     }
     if report.ok() {
-        eprintln!("verified {} files in `{}`: all present and intact", report.checked, root.display());
+        eprintln!(
+            "verified {} files in `{}`: all present and intact",
+            report.checked,
+            root.display()
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         eprintln!(
@@ -55,19 +61,30 @@ pub fn clean(args: CleanArgs, config: &Config) -> anyhow::Result<ExitCode> {
         Some(text) => parse_duration(text)?,
         None => 3600,
     };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let report = maintain::clean(&root, keep, age, now, args.dry_run).with_context(|| format!("cannot clean `{}`", root.display()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let report = maintain::clean(&root, keep, age, now, args.dry_run)
+        .with_context(|| format!("cannot clean `{}`", root.display()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     }
-    let verb = if args.dry_run { "would remove" } else { "removed" };
+    let verb = if args.dry_run {
+        "would remove"
+    } else {
+        "removed"
+    };
     for path in &report.removed_files {
         eprintln!("{verb} {path}");
     }
     eprintln!(
         "{verb} {} generation{} ({} files, {}); kept {}",
         report.removed_generations.len(),
-        if report.removed_generations.len() == 1 { "" } else { "s" },
+        if report.removed_generations.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         report.removed_files.len(),
         ui::bytes(report.removed_bytes),
         report.kept_generations.len()

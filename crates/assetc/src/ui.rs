@@ -38,3 +38,57 @@ pub fn bytes(n: u64) -> String {
         format!("{value:.1} {}", UNITS[unit])
     }
 }
+
+/// A progress bar for long builds: drawn on stderr only when it is a terminal, and only
+/// once a build has run for more than half a second, so quick builds print nothing extra.
+pub struct BuildProgress {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+    enabled: bool,
+    shown: std::sync::atomic::AtomicBool,
+}
+
+impl BuildProgress {
+    pub fn new(enabled: bool) -> Self {
+        let bar = indicatif::ProgressBar::hidden();
+        let style = indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} files {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        bar.set_style(style);
+        Self {
+            bar,
+            started: std::time::Instant::now(),
+            enabled: enabled && std::io::stderr().is_terminal(),
+            shown: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn maybe_show(&self) {
+        use std::sync::atomic::Ordering;
+        if self.enabled
+            && !self.shown.load(Ordering::Relaxed)
+            && self.started.elapsed() > std::time::Duration::from_millis(500)
+            && !self.shown.swap(true, Ordering::Relaxed)
+        {
+            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+        }
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl assetc_pipeline::Progress for BuildProgress {
+    fn phase(&self, name: &'static str, total: u64) {
+        self.bar.set_prefix(name);
+        self.bar.set_length(total);
+        self.bar.set_position(0);
+        self.maybe_show();
+    }
+
+    fn advance(&self, n: u64) {
+        self.bar.inc(n);
+        self.maybe_show();
+    }
+}

@@ -33,7 +33,8 @@ pub enum BuildError {
         path = path.display()
     )]
     PreviousManifest { path: PathBuf, message: String },
-    #[error("`{path}`: {source}", path = path.display())]
+    /// The operating system's reason is the error's source (printed after it in a chain).
+    #[error("`{path}`", path = path.display())]
     Io { path: PathBuf, source: io::Error },
     #[error(
         "`{path}` is not a regular file (a FIFO, socket or device); hint: remove it or add it to the excludes",

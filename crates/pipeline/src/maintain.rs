@@ -8,7 +8,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::hex;
-use assetc_core::generations::{generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR};
+use assetc_core::generations::{
+    generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
+};
 use assetc_core::{Manifest, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
@@ -31,19 +33,38 @@ impl Records {
         let bytes = match fs::read(&manifest_path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(BuildError::NotABuild { path: root.to_path_buf() });
+                return Err(BuildError::NotABuild {
+                    path: root.to_path_buf(),
+                });
             }
-            Err(e) => return Err(BuildError::Io { path: manifest_path, source: e }),
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: manifest_path,
+                    source: e,
+                })
+            }
         };
-        let current = Manifest::from_json(&bytes)
-            .map_err(|e| BuildError::PreviousManifest { path: manifest_path.clone(), message: e.to_string() })?;
+        let current = Manifest::from_json(&bytes).map_err(|e| BuildError::PreviousManifest {
+            path: manifest_path.clone(),
+            message: e.to_string(),
+        })?;
         let record = root.join(GENERATIONS_FILE);
         let generations = match fs::read(&record) {
-            Ok(b) => Generations::from_json(&b)
-                .map_err(|e| BuildError::PreviousManifest { path: record.clone(), message: e.to_string() })?
-                .generations,
+            Ok(b) => {
+                Generations::from_json(&b)
+                    .map_err(|e| BuildError::PreviousManifest {
+                        path: record.clone(),
+                        message: e.to_string(),
+                    })?
+                    .generations
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(BuildError::Io { path: record, source: e }),
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: record,
+                    source: e,
+                })
+            }
         };
         let mut manifests = BTreeMap::new();
         for g in &generations {
@@ -54,7 +75,12 @@ impl Records {
                 }
             }
         }
-        Ok(Self { root: root.to_path_buf(), current, generations, manifests })
+        Ok(Self {
+            root: root.to_path_buf(),
+            current,
+            generations,
+            manifests,
+        })
     }
 
     /// Every file a set of generations needs: the current build's entries (entry points
@@ -83,9 +109,15 @@ fn add_entries(files: &mut BTreeMap<String, Expected>, manifest: &Manifest, immu
         if immutable_only && !entry.immutable {
             continue;
         }
-        files.entry(entry.path.clone()).or_insert(Expected { size: entry.size, sha256: entry.sha256.clone() });
+        files.entry(entry.path.clone()).or_insert(Expected {
+            size: entry.size,
+            sha256: entry.sha256.clone(),
+        });
         for v in entry.variants.values() {
-            files.entry(v.path.clone()).or_insert(Expected { size: v.size, sha256: v.sha256.clone() });
+            files.entry(v.path.clone()).or_insert(Expected {
+                size: v.size,
+                sha256: v.sha256.clone(),
+            });
         }
     }
 }
@@ -103,11 +135,21 @@ pub struct CleanReport {
 
 /// Removes the generations that are neither among the newest `keep` nor younger than
 /// `keep_age` seconds at `now`, and every file that only they needed.
-pub fn clean(root: &Path, keep: usize, keep_age: i64, now: i64, dry_run: bool) -> Result<CleanReport, BuildError> {
+pub fn clean(
+    root: &Path,
+    keep: usize,
+    keep_age: i64,
+    now: i64,
+    dry_run: bool,
+) -> Result<CleanReport, BuildError> {
     let records = Records::read(root)?;
     let kept = retain(records.generations.clone(), now, keep, keep_age);
     let kept_ids: BTreeSet<&str> = kept.iter().map(|g| g.id.as_str()).collect();
-    let removed: Vec<&Generation> = records.generations.iter().filter(|g| !kept_ids.contains(g.id.as_str())).collect();
+    let removed: Vec<&Generation> = records
+        .generations
+        .iter()
+        .filter(|g| !kept_ids.contains(g.id.as_str()))
+        .collect();
     let mut report = CleanReport {
         kept_generations: kept.iter().map(|g| g.id.clone()).collect(),
         removed_generations: removed.iter().map(|g| g.id.clone()).collect(),
@@ -190,14 +232,23 @@ pub fn verify(root: &Path) -> Result<VerifyReport, BuildError> {
     let mut needed = records.needed(&ids);
     for g in &records.generations {
         if !records.manifests.contains_key(&g.id) {
-            needed.insert(generation_manifest_path(&g.id), Expected { size: u64::MAX, sha256: String::new() });
+            needed.insert(
+                generation_manifest_path(&g.id),
+                Expected {
+                    size: u64::MAX,
+                    sha256: String::new(),
+                },
+            );
         }
     }
     let results: Vec<(String, Result<(), String>)> = needed
         .par_iter()
         .map(|(path, expected)| (path.clone(), check_file(&records.root.join(path), expected)))
         .collect();
-    let mut report = VerifyReport { checked: results.len(), ..VerifyReport::default() };
+    let mut report = VerifyReport {
+        checked: results.len(),
+        ..VerifyReport::default()
+    };
     for (path, result) in results {
         match result {
             Ok(()) => {}
@@ -207,15 +258,25 @@ pub fn verify(root: &Path) -> Result<VerifyReport, BuildError> {
     }
     for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
         let entry = entry.map_err(|e| BuildError::Io {
-            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf()),
-            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("walk failed")),
+            path: e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf()),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("walk failed")),
         })?;
         if entry.file_type().is_dir() {
             continue;
         }
         let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        let rel = rel.to_string_lossy().replace(std::path::MAIN_SEPARATOR, "/");
-        if rel == MANIFEST_FILE_NAME || rel.starts_with(&format!("{STATE_DIR}/")) || needed.contains_key(&rel) {
+        let rel = rel
+            .to_string_lossy()
+            .replace(std::path::MAIN_SEPARATOR, "/");
+        if rel == MANIFEST_FILE_NAME
+            || rel.starts_with(&format!("{STATE_DIR}/"))
+            || needed.contains_key(&rel)
+        {
             continue;
         }
         report.extra.push(rel);
@@ -251,7 +312,11 @@ fn check_file(path: &Path, expected: &Expected) -> Result<(), String> {
     }
     let actual = hex(&hasher.finalize().into());
     if actual != expected.sha256 {
-        return Err(format!("sha256 {} instead of {}", &actual[..16], &expected.sha256[..expected.sha256.len().min(16)]));
+        return Err(format!(
+            "sha256 {} instead of {}",
+            &actual[..16],
+            &expected.sha256[..expected.sha256.len().min(16)]
+        ));
     }
     Ok(())
 }

@@ -154,6 +154,19 @@ pub fn walk(
                 });
                 continue;
             }
+            Err(e) if e.path().is_some_and(|p| p.is_symlink()) => {
+                // A symlink that cannot be followed (to itself, or into a loop).
+                let path = e.path().map(Path::to_path_buf).unwrap_or_default();
+                let file = logical_of(root, &path).unwrap_or_else(|| path.display().to_string());
+                let message = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                warnings.push(Warning {
+                    file,
+                    line: None,
+                    column: None,
+                    kind: WarningKind::BrokenSymlink { message },
+                });
+                continue;
+            }
             Err(e) => {
                 let path = e
                     .path()
