@@ -154,7 +154,7 @@ pub fn check_http_date(data: &[u8]) {
     };
     let current_year = match std::str::from_utf8(year_bytes)
         .ok()
-        .and_then(|s| s.parse().ok())
+        .and_then(|s| s.parse::<i64>().ok())
     {
         Some(two_digits) => 2000 + two_digits,
         None => 1970 + i64::from(u16::from_le_bytes([data[0], data[1]]) % 8030),
@@ -292,5 +292,129 @@ fn check_parts(
             parts.iter().any(|p| p.start <= w.start && w.end <= p.end),
             "{header:?} of {len}: {w:?} is not served by {parts:?}"
         );
+    }
+}
+
+/// The weights an `Accept-Encoding` field gives each token, read independently of
+/// `negotiate` (RFC 9110 §12.5.3, §12.4.2): a member is `token *( OWS ";" OWS name=value )`;
+/// a member with a malformed token, parameter or `q` is ignored. Tokens are lowercased and
+/// `x-gzip` is `gzip`; weights are in thousandths.
+fn accept_encoding_weights(lines: &[&[u8]]) -> Vec<(String, u16)> {
+    fn qvalue(v: &str) -> Option<u16> {
+        let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+        if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let thousandths: u16 = format!("{frac:0<3}").parse().ok()?;
+        match int {
+            "0" => Some(thousandths),
+            "1" if thousandths == 0 => Some(1000),
+            _ => None,
+        }
+    }
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    let mut weights = Vec::new();
+    for line in lines {
+        let line = String::from_utf8_lossy(line);
+        'members: for member in line.split(',') {
+            let mut parts = member.split(';');
+            let token = parts
+                .next()
+                .unwrap_or("")
+                .trim_matches(|c: char| c.is_ascii_whitespace());
+            if token.is_empty() || !token.chars().all(tchar) {
+                continue;
+            }
+            let mut q = 1000;
+            for param in parts {
+                let Some((name, value)) = param.split_once('=') else {
+                    continue 'members;
+                };
+                if name
+                    .trim_matches(|c: char| c.is_ascii_whitespace())
+                    .eq_ignore_ascii_case("q")
+                {
+                    match qvalue(value.trim_matches(|c: char| c.is_ascii_whitespace())) {
+                        Some(v) => q = v,
+                        None => continue 'members,
+                    }
+                }
+            }
+            let token = token.to_ascii_lowercase();
+            let token = if token == "x-gzip" {
+                "gzip".to_owned()
+            } else {
+                token
+            };
+            weights.push((token, q));
+        }
+    }
+    weights
+}
+
+/// `negotiate::negotiate_lines`: never picks a coding that is not available or that the
+/// field refuses (`q=0`, or `*;q=0` when it is not listed), nor a coding the field does not
+/// accept at all; never picks identity when the field refuses it; and answers 406 only when
+/// identity is refused. The first byte's low three bits say which of br, zstd and gzip are
+/// available; the rest is the field's lines separated by `\n` (no byte after the first: no
+/// field at all).
+pub fn check_negotiate(data: &[u8]) {
+    use assetc_server::negotiate::{negotiate_lines, Coding, Negotiated};
+    let Some((&mask, field)) = data.split_first() else {
+        return;
+    };
+    let available: Vec<Coding> = Coding::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, c)| c)
+        .collect();
+    let lines: Vec<&[u8]> = if data.len() == 1 {
+        Vec::new()
+    } else {
+        field.split(|&b| b == b'\n').collect()
+    };
+    let result = negotiate_lines(lines.iter().copied(), &available);
+    let weights = accept_encoding_weights(&lines);
+    let mentions = |token: &str| -> Vec<u16> {
+        weights
+            .iter()
+            .filter(|(t, _)| t == token)
+            .map(|&(_, q)| q)
+            .collect()
+    };
+    let star = mentions("*");
+    // Whether the field refuses a token: a `q=0` on it, or it unlisted and a `*;q=0`.
+    let refused = |token: &str| {
+        let own = mentions(token);
+        own.contains(&0) || (own.is_empty() && star.contains(&0))
+    };
+    let lossy = String::from_utf8_lossy(field);
+    match result {
+        Negotiated::Coding(coding) => {
+            let token = coding.token();
+            assert!(
+                available.contains(&coding),
+                "{lossy:?}: {token} is not available"
+            );
+            assert!(!lines.is_empty(), "a coding without Accept-Encoding");
+            assert!(
+                !refused(token),
+                "{lossy:?} refuses {token}, which was picked"
+            );
+            let own = mentions(token);
+            assert!(
+                own.iter().any(|&q| q > 0) || (own.is_empty() && star.iter().any(|&q| q > 0)),
+                "{lossy:?} does not accept {token}, which was picked"
+            );
+        }
+        Negotiated::Identity => assert!(
+            lines.is_empty() || weights.is_empty() || !refused("identity"),
+            "{lossy:?} refuses identity, which was picked"
+        ),
+        Negotiated::NotAcceptable => assert!(
+            refused("identity"),
+            "{lossy:?}: 406 though identity is acceptable"
+        ),
     }
 }

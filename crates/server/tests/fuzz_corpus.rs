@@ -31,3 +31,8 @@ fn http_date_corpus() {
 fn range_corpus() {
     replay::replay(&corpus(), "range", checks::check_range);
 }
+
+#[test]
+fn negotiate_corpus() {
+    replay::replay(&corpus(), "negotiate", checks::check_negotiate);
+}
