@@ -76,6 +76,7 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         keep: args.keep.or(c.keep).unwrap_or(2),
         keep_age,
         threads: args.jobs,
+        inject_html: None,
     };
     let started = Instant::now();
     let progress = ui::BuildProgress::new(!args.quiet);

@@ -62,6 +62,9 @@ pub struct BuildOptions {
     pub keep_age: i64,
     /// Worker threads (default: one per core). The output never depends on it.
     pub threads: Option<usize>,
+    /// HTML appended to every page's `<head>` (`assetc dev`'s live-reload script). Never
+    /// set for a production build.
+    pub inject_html: Option<String>,
 }
 
 impl BuildOptions {
@@ -83,6 +86,7 @@ impl BuildOptions {
             keep: 2,
             keep_age: 3600,
             threads: None,
+            inject_html: None,
         }
     }
 }
@@ -175,7 +179,10 @@ pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 /// [`build`], reporting progress.
-pub fn build_with_progress(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
+pub fn build_with_progress(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, BuildError> {
     match options.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
@@ -582,11 +589,21 @@ fn name_one(
     let (bytes, digest, size) = match &node.content {
         Content::File { digest, size, .. } => (None, *digest, *size),
         Content::Text(text) => {
-            let rewritten = if ctx.rewritable[i] {
+            let mut rewritten = if ctx.rewritable[i] {
                 rewrite_text(ctx, node, text, named)?
             } else {
                 text.clone()
             };
+            if let (Format::Html, Some(snippet)) = (node.format, &ctx.options.inject_html) {
+                if ctx.rewritable[i] {
+                    rewritten = crate::html::inject(&rewritten, &node.charset, snippet).map_err(
+                        |message| BuildError::Rewrite {
+                            path: logical.to_string(),
+                            message,
+                        },
+                    )?;
+                }
+            }
             let digest = sha256(&rewritten);
             let size = rewritten.len() as u64;
             (Some(rewritten), digest, size)

@@ -271,6 +271,40 @@ pub fn rewrite_html(
     Ok(out)
 }
 
+/// Appends `snippet` (HTML) to the document's `<head>`, or, without one, to its `<body>`, or
+/// else to the end of the document. `assetc dev` uses it for its live-reload script; it
+/// goes through the HTML rewriter so that it lands in the right place whatever the markup.
+pub fn inject(html: &[u8], encoding: &str, snippet: &str) -> Result<Vec<u8>, String> {
+    let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
+        .and_then(AsciiCompatibleEncoding::new)
+        .ok_or_else(|| format!("the charset `{encoding}` is not ASCII-compatible"))?;
+    let done = Cell::new(false);
+    let mut out = Vec::with_capacity(html.len() + snippet.len());
+    let append = |el: &mut Element| {
+        if !done.replace(true) {
+            el.append(snippet, ContentType::Html);
+        }
+        Ok(())
+    };
+    let mut rewriter = HtmlRewriter::new(
+        Settings {
+            element_content_handlers: vec![element!("head", append), element!("body", append)],
+            document_content_handlers: vec![lol_html::end!(|end| {
+                if !done.get() {
+                    end.append(snippet, ContentType::Html);
+                }
+                Ok(())
+            })],
+            encoding,
+            ..Settings::new()
+        },
+        |chunk: &[u8]| out.extend_from_slice(chunk),
+    );
+    rewriter.write(html).map_err(|e| e.to_string())?;
+    rewriter.end().map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 /// Rewrites the URLs of a `srcset` value (HTML's "parse a srcset attribute": URLs are runs
 /// of non-whitespace, a trailing comma ends a candidate, descriptors follow), keeping every
 /// other character. `visit` gets each URL's byte offset in `value`.
@@ -443,6 +477,22 @@ mod tests {
         });
         assert_eq!(got.unwrap(), "[data:image/png;base64,AAA=] 1x, [x.png] 2x");
         assert_eq!(rewrite_srcset("a.png 1x", |_, _| None), None);
+    }
+
+    #[test]
+    fn injection_goes_into_head_or_body_or_the_end() {
+        let s = "<script src=/x.js></script>";
+        let got =
+            |html: &str| String::from_utf8(inject(html.as_bytes(), "utf-8", s).unwrap()).unwrap();
+        assert_eq!(
+            got("<html><head><title>t</title></head><body>b</body></html>"),
+            format!("<html><head><title>t</title>{s}</head><body>b</body></html>")
+        );
+        assert_eq!(
+            got("<body><p>x</p></body>"),
+            format!("<body><p>x</p>{s}</body>")
+        );
+        assert_eq!(got("<p>fragment</p>"), format!("<p>fragment</p>{s}"));
     }
 
     #[test]
