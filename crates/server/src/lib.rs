@@ -47,5 +47,7 @@ pub use build::{
 };
 pub use decide::{decide, Decision, Validators};
 pub use negotiate::{negotiate, Coding, Negotiated};
-pub use reload::{ReloadHandle, Reloaded, Watcher, DEFAULT_WATCH_INTERVAL, RELOAD_LOG_TARGET};
+pub use reload::{
+    ReloadHandle, Reloaded, WatchStatus, Watcher, DEFAULT_WATCH_INTERVAL, RELOAD_LOG_TARGET,
+};
 pub use service::{AccessLog, Mount, ACCESS_LOG_TARGET};

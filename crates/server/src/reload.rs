@@ -11,8 +11,9 @@
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::build::Stamp;
 use crate::service::Mount;
@@ -37,6 +38,30 @@ pub struct Reloaded {
     pub took: Duration,
 }
 
+/// What a [`Watcher`] has done so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WatchStatus {
+    /// Reloads attempted (successful or refused).
+    pub attempts: u64,
+    /// The last attempt: the reload, or why the new build was refused.
+    pub last: Option<Result<Reloaded, String>>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    status: Mutex<WatchStatus>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn record(&self, outcome: Result<Reloaded, String>) {
+        let mut status = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        status.attempts += 1;
+        status.last = Some(outcome);
+        self.changed.notify_all();
+    }
+}
+
 enum Message {
     Reload,
     Stop,
@@ -47,6 +72,7 @@ enum Message {
 #[derive(Debug)]
 pub struct Watcher {
     tx: mpsc::Sender<Message>,
+    shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -76,14 +102,43 @@ impl Watcher {
     /// Watches `mount`'s root every `interval` (`None`: only reload when asked).
     pub fn start(mount: Mount, interval: Option<Duration>) -> Watcher {
         let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        let for_thread = shared.clone();
         let thread = std::thread::Builder::new()
             .name("assetc-reload".into())
-            .spawn(move || run(&mount, &rx, interval))
+            .spawn(move || run(&mount, &rx, interval, &for_thread))
             .expect("spawn the reload thread");
         Watcher {
             tx,
+            shared,
             thread: Some(thread),
         }
+    }
+
+    /// What the watcher has done so far.
+    pub fn status(&self) -> WatchStatus {
+        self.shared
+            .status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until more than `attempts` reloads have been attempted, at most `timeout`;
+    /// returns the status then, or `None` on timeout.
+    pub fn wait_for_attempt(&self, attempts: u64, timeout: Duration) -> Option<WatchStatus> {
+        let deadline = Instant::now() + timeout;
+        let mut status = self.shared.status.lock().unwrap_or_else(|e| e.into_inner());
+        while status.attempts <= attempts {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            status = self
+                .shared
+                .changed
+                .wait_timeout(status, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        Some(status.clone())
     }
 
     /// Reloads now, whatever the stamp says (returns at once; the reload is logged).
@@ -108,7 +163,7 @@ impl Drop for Watcher {
     }
 }
 
-fn run(mount: &Mount, rx: &mpsc::Receiver<Message>, interval: Option<Duration>) {
+fn run(mount: &Mount, rx: &mpsc::Receiver<Message>, interval: Option<Duration>, shared: &Shared) {
     // The stamp of a build that was refused: not tried again until the root changes
     // again, or a reload is asked for.
     let mut refused: Option<Stamp> = None;
@@ -138,6 +193,7 @@ fn run(mount: &Mount, rx: &mpsc::Receiver<Message>, interval: Option<Duration>) 
             Ok(r) => {
                 refused = None;
                 log_reloaded(current.root(), &r, forced);
+                shared.record(Ok(r));
             }
             Err(error) => {
                 refused = stamp;
@@ -147,6 +203,7 @@ fn run(mount: &Mount, rx: &mpsc::Receiver<Message>, interval: Option<Duration>) 
                     current.root().display(),
                     current.generation(),
                 );
+                shared.record(Err(error.to_string()));
             }
         }
     }

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use actix_web::{App, HttpServer};
 use assetc_core::fingerprint::{hex, sha256};
-use assetc_core::{fingerprint, strong_etag, Entry, Manifest, MANIFEST_FILE_NAME};
+use assetc_core::generations::{
+    generation_manifest_path, Generation, Generations, GENERATIONS_FILE,
+};
+use assetc_core::{fingerprint, strong_etag, Entry, Manifest, Variant, MANIFEST_FILE_NAME};
 use assetc_server::{Build, Mount, Options};
 
 /// 2023-11-14T22:13:20Z
@@ -67,6 +70,63 @@ impl Fixture {
         served
     }
 
+    /// Writes precompressed variants of `logical` beside its file and lists them in the
+    /// manifest: real gzip (tests decode it), stand-in bytes for br and zstd (the server
+    /// sends them as they are), each with its own strong ETag.
+    pub fn add_variants(&mut self, logical: &str, codings: &[&str]) {
+        let entry = self.manifest.entries[logical].clone();
+        let bytes = std::fs::read(self.root().join(&entry.path)).unwrap();
+        for coding in codings {
+            let encoded = encode(coding, &bytes);
+            let ext = match *coding {
+                "br" => "br",
+                "zstd" => "zst",
+                "gzip" => "gz",
+                other => other,
+            };
+            let path = format!("{}.{ext}", entry.path);
+            std::fs::write(self.root().join(&path), &encoded).unwrap();
+            let digest = sha256(&encoded);
+            self.manifest
+                .entries
+                .get_mut(logical)
+                .unwrap()
+                .variants
+                .insert(
+                    (*coding).to_owned(),
+                    Variant {
+                        etag: strong_etag(&digest),
+                        path,
+                        sha256: hex(&digest),
+                        size: encoded.len() as u64,
+                    },
+                );
+        }
+    }
+
+    /// The generation id `assetc build` gives this manifest.
+    pub fn generation_id(&self) -> String {
+        fingerprint(&sha256(&self.manifest.to_json()))
+    }
+
+    /// Writes `.assetc/`: this manifest as the newest generation, then `older`, newest first.
+    pub fn write_generations(&self, older: &[&Manifest]) {
+        let mut record = Generations::default();
+        for manifest in std::iter::once(&self.manifest).chain(older.iter().copied()) {
+            let json = manifest.to_json();
+            let id = fingerprint(&sha256(&json));
+            let path = self.root().join(generation_manifest_path(&id));
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, json).unwrap();
+            record.generations.push(Generation {
+                built_at: LAST_MODIFIED,
+                config: "test".into(),
+                id,
+            });
+        }
+        std::fs::write(self.root().join(GENERATIONS_FILE), record.to_json()).unwrap();
+    }
+
     pub fn entry(&self, logical: &str) -> &Entry {
         &self.manifest.entries[logical]
     }
@@ -108,6 +168,31 @@ impl Fixture {
         f.write_manifest();
         f
     }
+}
+
+/// Encoded bytes for a coding: real gzip, and for other codings distinct stand-in bytes.
+pub fn encode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    match coding {
+        "gzip" => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(bytes).unwrap();
+            gz.finish().unwrap()
+        }
+        other => {
+            let mut out = format!("<{other}>").into_bytes();
+            out.extend(bytes.iter().step_by(2));
+            out
+        }
+    }
+}
+
+/// Decodes gzip.
+pub fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("valid gzip");
+    out
 }
 
 /// A running server; stopped on drop.
