@@ -23,3 +23,12 @@ test:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Fuzz every target in fuzz/ for a bounded time each (`just fuzz 300`); new inputs go to
+# fuzz/target/corpus/, crashes to fuzz/artifacts/. Needs `cargo install cargo-fuzz --locked`.
+fuzz seconds="60":
+    cd fuzz && for target in $(cargo fuzz list); do \
+        mkdir -p "target/corpus/$target"; \
+        RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "target/corpus/$target" "corpus/$target" -- \
+            -max_total_time={{seconds}} -max_len=65536 -timeout=10; \
+    done
