@@ -5,6 +5,7 @@ mod build;
 mod common;
 mod compression;
 mod deploys;
+mod dev;
 mod faults;
 mod references;
 mod serve;

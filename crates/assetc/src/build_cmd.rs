@@ -14,70 +14,7 @@ use crate::config::Config;
 use crate::ui;
 
 pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
-    let c = &config.build;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let mut compress = CompressOptions::default();
-    if let Some(list) = args.codings.as_deref() {
-        compress.codings = parse_codings(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?;
-    } else if let Some(list) = &c.codings {
-        compress.codings = parse_codings(list.iter().map(String::as_str))?;
-    }
-    if let Some(size) = c.compress_min_size {
-        compress.min_size = size;
-    }
-    if let Some(saving) = c.compress_min_saving {
-        if !(0.0..1.0).contains(&saving) {
-            bail!("`compress_min_saving` must be at least 0 and below 1, not `{saving}`");
-        }
-        compress.min_saving = saving;
-    }
-    let keep_age = match args.keep_age.as_deref().or(c.keep_age.as_deref()) {
-        Some(text) => parse_duration(text)?,
-        None => 3600,
-    };
-    let options = BuildOptions {
-        input: args
-            .input
-            .or_else(|| c.input.clone())
-            .unwrap_or_else(|| PathBuf::from("assets")),
-        output: args
-            .output
-            .or_else(|| c.output.clone())
-            .unwrap_or_else(|| PathBuf::from("build")),
-        base_url: args
-            .base_url
-            .or_else(|| c.base_url.clone())
-            .unwrap_or_else(|| "/".into()),
-        strict: args.strict || c.strict.unwrap_or(false),
-        include: if args.include.is_empty() {
-            c.include.clone()
-        } else {
-            args.include
-        },
-        exclude: c.exclude.iter().cloned().chain(args.exclude).collect(),
-        entry_points: c
-            .entry_points
-            .iter()
-            .cloned()
-            .chain(args.entry_point)
-            .collect(),
-        already_hashed: c
-            .already_hashed
-            .iter()
-            .cloned()
-            .chain(args.already_hashed)
-            .collect(),
-        sri: args.sri || c.sri.unwrap_or(false),
-        compress,
-        build_time: build_time(now)?,
-        now,
-        keep: args.keep.or(c.keep).unwrap_or(2),
-        keep_age,
-        threads: args.jobs,
-        inject_html: None,
-    };
+    let options = options(&args, config)?;
     let started = Instant::now();
     let progress = ui::BuildProgress::new(!args.quiet);
     let result = build_with_progress(&options, &progress);
@@ -138,6 +75,77 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A build's options from the flags, `assetc.toml` and the environment.
+pub fn options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildOptions> {
+    let c = &config.build;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut compress = CompressOptions::default();
+    if let Some(list) = args.codings.as_deref() {
+        compress.codings = parse_codings(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?;
+    } else if let Some(list) = &c.codings {
+        compress.codings = parse_codings(list.iter().map(String::as_str))?;
+    }
+    if let Some(size) = c.compress_min_size {
+        compress.min_size = size;
+    }
+    if let Some(saving) = c.compress_min_saving {
+        if !(0.0..1.0).contains(&saving) {
+            bail!("`compress_min_saving` must be at least 0 and below 1, not `{saving}`");
+        }
+        compress.min_saving = saving;
+    }
+    let keep_age = match args.keep_age.as_deref().or(c.keep_age.as_deref()) {
+        Some(text) => parse_duration(text)?,
+        None => 3600,
+    };
+    Ok(BuildOptions {
+        input: args
+            .input
+            .clone()
+            .or_else(|| c.input.clone())
+            .unwrap_or_else(|| PathBuf::from("assets")),
+        output: args
+            .output
+            .clone()
+            .or_else(|| c.output.clone())
+            .unwrap_or_else(|| PathBuf::from("build")),
+        base_url: args
+            .base_url
+            .clone()
+            .or_else(|| c.base_url.clone())
+            .unwrap_or_else(|| "/".into()),
+        strict: args.strict || c.strict.unwrap_or(false),
+        include: if args.include.is_empty() {
+            c.include.clone()
+        } else {
+            args.include.clone()
+        },
+        exclude: c.exclude.iter().chain(&args.exclude).cloned().collect(),
+        entry_points: c
+            .entry_points
+            .iter()
+            .chain(&args.entry_point)
+            .cloned()
+            .collect(),
+        already_hashed: c
+            .already_hashed
+            .iter()
+            .chain(&args.already_hashed)
+            .cloned()
+            .collect(),
+        sri: args.sri || c.sri.unwrap_or(false),
+        compress,
+        build_time: build_time(now)?,
+        now,
+        keep: args.keep.or(c.keep).unwrap_or(2),
+        keep_age,
+        threads: args.jobs,
+        inject_html: None,
+    })
 }
 
 fn parse_codings<'a>(names: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<Coding>> {

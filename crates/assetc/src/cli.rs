@@ -26,6 +26,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Remove the files of old builds that no kept generation needs
     Clean(CleanArgs),
+    /// Develop: build into a private directory, serve with `no-store`, rebuild on change, live reload
+    Dev(crate::dev::DevArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,7 +64,7 @@ pub struct CleanArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct BuildArgs {
     /// Source tree to build [default: assets]
     #[arg(long, short, value_name = "DIR")]

@@ -4,6 +4,7 @@
 mod build_cmd;
 mod cli;
 mod config;
+mod dev;
 mod maintain_cmd;
 mod serve;
 mod ui;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         cli::Command::Build(args) => build_cmd::run(args, &config),
+        cli::Command::Dev(args) => dev::run(args, &config),
         cli::Command::Verify(args) => maintain_cmd::verify(args, &config),
         cli::Command::Clean(args) => maintain_cmd::clean(args, &config),
         cli::Command::Serve(args) => serve::run(args, &config).map(|()| ExitCode::SUCCESS),
