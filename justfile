@@ -15,9 +15,32 @@ build:
     cargo build --release --locked
     ./target/release/assetc build --input assets --output build
 
-# Run every test: unit, end-to-end (real binary, real sockets, curl)
-test:
+# Run every test: unit, end-to-end (real binary, real sockets, curl), then the browser test
+test: && test-browser
     cargo test --workspace --locked
+
+# The browser test (tests/browser/): Chromium against the real `assetc serve`; screenshots in target/browser-artifacts/
+test-browser: browser-deps
+    cargo build --locked --bin assetc
+    ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
+        node --test --test-timeout=180000 tests/browser/browser.test.mjs
+
+# Install what the browser test needs when missing: Debian's chromium, playwright-core (no browser download)
+browser-deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -x /usr/bin/chromium ]; then
+        echo "installing chromium (apt-get)" >&2
+        sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    fi
+    # npm ci again only when the lockfile changed since the last install.
+    stamp=tests/browser/node_modules/.assetc-installed-lock
+    if ! cmp -s tests/browser/package-lock.json "$stamp"; then
+        npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+        cp tests/browser/package-lock.json "$stamp"
+    fi
 
 # Formatting and clippy, warnings as errors
 lint:

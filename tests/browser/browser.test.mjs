@@ -89,7 +89,6 @@ async function launchBrowser() {
  * step's requests and log entries.
  */
 async function step(name, action) {
-  if (state.broken) throw new Error(`not run: it needs the state left by ${state.broken}, which failed`);
   state.net.begin();
   await action();
   await state.page.waitForLoadState('load');
@@ -107,6 +106,7 @@ async function step(name, action) {
 /** Marks the running step broken if `fn` throws, so that later steps say why they stop. */
 function guarded(name, fn) {
   return async () => {
+    if (state.broken) throw new Error(`not run: it needs the state left by ${state.broken}, which failed`);
     try {
       await fn();
     } catch (e) {

@@ -111,8 +111,10 @@ export function source(r) {
 
 /** One line naming a request and what happened to it, for failure messages. */
 export function describe(r) {
-  const status = r.failed ? `failed: ${r.failed}` : (r.status ?? 'no response');
-  return `${r.method ?? '?'} ${r.url ?? r.id} → ${status} from ${source(r)}`;
+  // The status on the wire (a revalidation's 304) when the response came from the server.
+  const status = r.failed ? `failed: ${r.failed}` : (r.wireStatus ?? r.status ?? 'no response');
+  const conditional = r.sent['if-none-match'] ? ` (If-None-Match: ${r.sent['if-none-match']})` : '';
+  return `${r.method ?? '?'} ${r.url ?? r.id}${conditional} → ${status} from ${source(r)}`;
 }
 
 function lower(headers = {}) {
