@@ -19,6 +19,8 @@ struct Serve {
     child: Child,
     addr: String,
     stdout: mpsc::Receiver<String>,
+    /// Diagnostics after the `listening on` line (reloads, refused builds).
+    stderr: mpsc::Receiver<String>,
 }
 
 impl Serve {
@@ -77,6 +79,7 @@ impl Serve {
             child,
             addr,
             stdout,
+            stderr: rx,
         }
     }
 
@@ -550,4 +553,573 @@ fn a_broken_build_fails_at_start_up_with_a_clear_error() {
         out.status.code() == Some(1) && err.contains("assetc-manifest.json"),
         "{err}"
     );
+}
+
+// ---- Precompressed variants, kept generations and reloads (issues 5 and 6) ----
+
+impl Serve {
+    /// Waits (bounded) for a diagnostics line that `wanted` accepts and returns it.
+    fn wait_for_stderr(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + TIMEOUT;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no such line on stderr; saw {seen:?}"),
+            }
+        }
+    }
+
+    /// `curl -s` GET plus `args`: status and headers (names lowercased), body discarded.
+    fn curl_get_head(&self, path: &str, args: &[&str]) -> (u16, Vec<(String, String)>) {
+        let out = Command::new("curl")
+            .args(["-sS", "-D", "-", "-o", "/dev/null", "--max-time", "10"])
+            .args(args)
+            .arg(self.url(path))
+            .output()
+            .expect("run curl");
+        assert!(out.status.success(), "curl failed");
+        parse_head(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    fn sighup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// A GET over a fresh connection: status and body, or what went wrong.
+fn fetch(
+    addr: &str,
+    target: &str,
+    accept_encoding: Option<&str>,
+) -> Result<(u16, Vec<u8>), String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let ae = accept_encoding.map_or_else(String::new, |v| format!("Accept-Encoding: {v}\r\n"));
+    stream
+        .write_all(
+            format!("GET {target} HTTP/1.1\r\nHost: x\r\n{ae}Connection: close\r\n\r\n").as_bytes(),
+        )
+        .map_err(|e| format!("write: {e}"))?;
+    let mut buf = Vec::new();
+    stream
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("read: {e}"))?;
+    let end = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("no header block in {:?}", String::from_utf8_lossy(&buf)))?;
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("no status in {head:?}"))?;
+    let length: Option<usize> = head.lines().find_map(|l| {
+        let (n, v) = l.split_once(':')?;
+        n.eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
+    });
+    let body = buf[end + 4..].to_vec();
+    if length.is_some_and(|n| n != body.len()) {
+        return Err(format!(
+            "{target}: body of {} bytes, Content-Length {length:?}",
+            body.len()
+        ));
+    }
+    Ok((status, body))
+}
+
+/// The root-relative URLs a page or stylesheet at `base` (a directory URL such as `/` or
+/// `/css/`) references with `href="…"`, `src="…"` and `url(…)`.
+fn references(text: &str, base: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for marker in ["href=\"", "src=\"", "url("] {
+        for piece in text.split(marker).skip(1) {
+            let end = piece.find(['"', ')', '\'']).unwrap_or(piece.len());
+            let reference = piece[..end].trim_matches(['"', '\'']);
+            let reference = reference.split(['?', '#']).next().unwrap_or_default();
+            if reference.is_empty() || reference.contains(':') || reference.starts_with("//") {
+                continue;
+            }
+            let joined = if reference.starts_with('/') {
+                reference.to_owned()
+            } else {
+                format!("{base}{reference}")
+            };
+            let mut segments: Vec<&str> = Vec::new();
+            for segment in joined.split('/').skip(1) {
+                match segment {
+                    ".." => {
+                        segments.pop();
+                    }
+                    "." => {}
+                    s => segments.push(s),
+                }
+            }
+            out.push(format!("/{}", segments.join("/")));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The assets a page references, and the ones its stylesheets reference, from `addr`.
+fn page_assets(addr: &str, page: &str) -> Vec<String> {
+    let mut assets = references(page, "/");
+    for css in assets.clone().iter().filter(|u| u.ends_with(".css")) {
+        if let Ok((200, body)) = fetch(addr, css, None) {
+            let dir = &css[..=css.rfind('/').unwrap()];
+            assets.extend(references(&String::from_utf8_lossy(&body), dir));
+        }
+    }
+    assets.sort();
+    assets.dedup();
+    assets
+}
+
+/// Release `v` of a site whose stylesheet, script and page are large enough for variants.
+fn write_release(tree: &Tree, v: u32) {
+    let rules: String = (0..80)
+        .map(|i| {
+            format!(
+                ".c{i} {{ margin: {i}px; padding: {}px; color: #{:06x} }}\n",
+                i * v,
+                i * 997
+            )
+        })
+        .collect();
+    let script: String = (0..60)
+        .map(|i| format!("export const value{i} = {} * {i};\n", v))
+        .collect();
+    tree.file(
+        "index.html",
+        format!(
+            "<!doctype html><link rel=stylesheet href=\"css/site.css\"><script type=module src=\"js/app.js\"></script><img src=\"img/dot.png\"><h1>release {v}</h1>\n{}",
+            "<p>some words for the page to be worth compressing</p>\n".repeat(30)
+        ),
+    )
+    .file("css/site.css", format!("/* release {v} */\nbody {{ background: url(../img/dot.png) }}\n{rules}"))
+    .file("js/app.js", format!("// release {v}\n{script}"))
+    .file("img/dot.png", b"\x89PNG\r\n\x1a\n fake png")
+    .file("404.html", "<!doctype html><h1>not here</h1>\n");
+}
+
+/// The id of the newest generation in the build at `dir` (relative to the tree).
+fn newest_generation(tree: &Tree, dir: &str) -> String {
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tree.root().join(dir).join(".assetc/generations.json")).unwrap(),
+    )
+    .unwrap();
+    record["generations"][0]["id"].as_str().unwrap().to_owned()
+}
+
+fn decode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "gzip" => {
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        "br" => {
+            brotli::BrotliDecompress(&mut &bytes[..], &mut out).unwrap();
+        }
+        "zstd" => out = zstd::decode_all(bytes).unwrap(),
+        other => panic!("{other}"),
+    }
+    out
+}
+
+#[test]
+fn precompressed_variants_are_negotiated_with_curl() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let serve = Serve::start(tree.root(), &[]);
+    let manifest = tree.manifest();
+    let entry = &manifest["entries"]["css/site.css"];
+    let url = format!("/{}", entry["path"].as_str().unwrap());
+    let identity = std::fs::read(tree.output().join(entry["path"].as_str().unwrap())).unwrap();
+    assert_eq!(
+        entry["variants"].as_object().unwrap().len(),
+        3,
+        "br, zstd and gzip variants: {entry}"
+    );
+
+    // Identity: no Content-Encoding, but Vary all the same.
+    let (status, h) = serve.curl_head(&url, &[]);
+    assert_eq!(status, 200);
+    assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+    assert_eq!(header(&h, "content-encoding"), None);
+    assert_eq!(header(&h, "etag"), entry["etag"].as_str());
+    // curl's own `--compressed` list takes the server's preference: br.
+    let (_, h) = serve.curl_get_head(&url, &["--compressed"]);
+    assert_eq!(header(&h, "content-encoding"), Some("br"));
+
+    for coding in ["br", "zstd", "gzip"] {
+        let variant = &entry["variants"][coding];
+        let ae = format!("Accept-Encoding: {coding}");
+        // HEAD: the variant's headers.
+        let (status, h) = serve.curl_head(&url, &["-H", &ae]);
+        assert_eq!(status, 200, "{coding}");
+        assert_eq!(header(&h, "content-encoding"), Some(coding));
+        assert_eq!(header(&h, "etag"), variant["etag"].as_str());
+        assert_eq!(
+            header(&h, "content-length"),
+            Some(variant["size"].to_string().as_str())
+        );
+        assert_eq!(header(&h, "content-type"), Some("text/css; charset=utf-8"));
+        assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+        assert_eq!(
+            header(&h, "cache-control"),
+            Some("public, max-age=31536000, immutable")
+        );
+        // curl decodes it to the identity bytes.
+        assert_eq!(
+            serve.curl_body(&url, &["--compressed", "-H", &ae]),
+            identity,
+            "{coding}"
+        );
+        // The raw bytes are the variant file, which decodes to the identity.
+        let raw = serve.curl_body(&url, &["-H", &ae]);
+        assert_eq!(
+            raw,
+            std::fs::read(tree.output().join(variant["path"].as_str().unwrap())).unwrap()
+        );
+        assert_eq!(decode(coding, &raw), identity, "{coding}");
+        // 304 with this variant's ETag.
+        let inm = format!("If-None-Match: {}", variant["etag"].as_str().unwrap());
+        let (status, h) = serve.curl_head(&url, &["-H", &ae, "-H", &inm]);
+        assert_eq!(status, 304, "{coding}");
+        assert_eq!(header(&h, "etag"), variant["etag"].as_str());
+        assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+        // The identity ETag does not revalidate the variant.
+        let inm = format!("If-None-Match: {}", entry["etag"].as_str().unwrap());
+        assert_eq!(serve.curl_head(&url, &["-H", &ae, "-H", &inm]).0, 200);
+        // Ranges address the encoded bytes; put back together they decode.
+        let size = variant["size"].as_u64().unwrap() as usize;
+        let (status, h) = serve.curl_get_head(&url, &["-H", &ae, "-r", "0-99"]);
+        assert_eq!(status, 206);
+        assert_eq!(
+            header(&h, "content-range"),
+            Some(format!("bytes 0-99/{size}").as_str())
+        );
+        assert_eq!(header(&h, "content-encoding"), Some(coding));
+        assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+        let mut joined = serve.curl_body(&url, &["-H", &ae, "-r", "0-99"]);
+        joined.extend(serve.curl_body(&url, &["-H", &ae, "-r", "100-"]));
+        assert_eq!(decode(coding, &joined), identity, "{coding}");
+    }
+    // Identity refused and nothing else acceptable: 406, with Vary.
+    let (status, h) = serve.curl_head(&url, &["-H", "Accept-Encoding: identity;q=0, deflate"]);
+    assert_eq!(status, 406);
+    assert_eq!(header(&h, "vary"), Some("Accept-Encoding"));
+    assert_eq!(header(&h, "cache-control"), Some("no-store"));
+    // The page too: negotiated, and decoded by curl to what the build wrote.
+    let page = serve.curl_body("/", &["--compressed"]);
+    assert_eq!(page, tree.read("index.html").into_bytes());
+}
+
+#[test]
+fn replicas_agree_on_the_validators_of_every_variant() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(tree.output())
+        .arg(tree.root().join("copy"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let a = Serve::start(tree.root(), &["--no-watch"]);
+    let b = Serve::start(tree.root(), &["--root", "copy", "--no-watch"]);
+    let css = format!("/{}", tree.served("css/site.css"));
+    let js = format!("/{}", tree.served("js/app.js"));
+    for path in ["/", css.as_str(), js.as_str(), "/css/site.css"] {
+        for coding in ["identity", "br", "zstd", "gzip"] {
+            let ae = format!("Accept-Encoding: {coding}");
+            let (_, ha) = a.curl_head(path, &["-H", &ae]);
+            let (_, hb) = b.curl_head(path, &["-H", &ae]);
+            for name in [
+                "etag",
+                "last-modified",
+                "content-encoding",
+                "content-length",
+                "vary",
+            ] {
+                assert_eq!(
+                    header(&ha, name),
+                    header(&hb, name),
+                    "{path} {coding} {name}"
+                );
+            }
+            let etag = header(&ha, "etag").unwrap();
+            let inm = format!("If-None-Match: {etag}");
+            let (status, h) = b.curl_head(path, &["-H", &ae, "-H", &inm]);
+            assert_eq!(
+                (status, header(&h, "etag")),
+                (304, Some(etag)),
+                "{path} {coding}"
+            );
+            let (status, _) = a.curl_head(path, &["-H", &ae, "-H", &inm]);
+            assert_eq!(status, 304, "{path} {coding}");
+        }
+    }
+}
+
+#[test]
+fn a_replica_on_the_new_build_still_serves_the_previous_page_completely() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    // The old replica keeps a copy of release 1; the new one gets release 2, built over it.
+    let status = Command::new("cp")
+        .arg("-r")
+        .arg(tree.output())
+        .arg(tree.root().join("old"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    write_release(&tree, 2);
+    tree.build(&[]).success();
+    let old = Serve::start(tree.root(), &["--root", "old", "--no-watch"]);
+    let new = Serve::start(tree.root(), &["--no-watch"]);
+
+    // A page the old replica served loads completely from the new one: same bytes, same
+    // validators, for every coding.
+    let (_, old_page) = fetch(&old.addr, "/", None).unwrap();
+    let old_page = String::from_utf8(old_page).unwrap();
+    assert!(old_page.contains("release 1"));
+    let assets = page_assets(&old.addr, &old_page);
+    assert!(assets.len() >= 3, "{assets:?}");
+    for url in &assets {
+        for coding in [None, Some("gzip"), Some("br")] {
+            let a = fetch(&old.addr, url, coding).unwrap();
+            let b = fetch(&new.addr, url, coding).unwrap();
+            assert_eq!((a.0, b.0), (200, 200), "{url} {coding:?}");
+            assert_eq!(a.1, b.1, "{url} {coding:?}");
+        }
+        let (_, ha) = old.curl_head(url, &["-H", "Accept-Encoding: gzip"]);
+        let (_, hb) = new.curl_head(url, &["-H", "Accept-Encoding: gzip"]);
+        assert_eq!(header(&ha, "etag"), header(&hb, "etag"), "{url}");
+    }
+    // The other way round cannot work: the new page's stylesheet is not on the old replica,
+    // which is why a deploy copies the new tree everywhere before any replica swaps.
+    let (_, new_page) = fetch(&new.addr, "/", None).unwrap();
+    let new_page = String::from_utf8(new_page).unwrap();
+    let missing: Vec<_> = references(&new_page, "/")
+        .into_iter()
+        .filter(|url| fetch(&old.addr, url, None).unwrap().0 == 404)
+        .collect();
+    assert!(missing.iter().any(|u| u.ends_with(".css")), "{missing:?}");
+}
+
+#[test]
+fn rebuilds_and_reloads_under_load_fail_no_request() {
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    const CLIENTS: usize = 3;
+    const MAX_REQUESTS: usize = 4000;
+    const MAX_TIME: Duration = Duration::from_secs(90);
+    const BETWEEN: usize = 40;
+
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let serve = Serve::start(tree.root(), &["--watch-interval", "20ms", "--workers", "2"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
+    let pages = Arc::new(Mutex::new(BTreeSet::new()));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (addr, stop, done) = (serve.addr.clone(), stop.clone(), done.clone());
+            let (pages, failures) = (pages.clone(), failures.clone());
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let codings = [None, Some("gzip"), Some("br, zstd"), Some("zstd")];
+                let mut n = 0usize;
+                let mut check = |target: &str, coding| {
+                    n += 1;
+                    done.fetch_add(1, Ordering::Relaxed);
+                    match fetch(&addr, target, coding) {
+                        Ok((200, body)) => Some(body),
+                        Ok((status, _)) => {
+                            failures
+                                .lock()
+                                .unwrap()
+                                .push(format!("{status} {target} {coding:?}"));
+                            None
+                        }
+                        Err(e) => {
+                            failures.lock().unwrap().push(format!("{target}: {e}"));
+                            None
+                        }
+                    }
+                };
+                let mut round = 0;
+                while !stop.load(Ordering::Relaxed)
+                    && round < MAX_REQUESTS
+                    && started.elapsed() < MAX_TIME
+                {
+                    round += 1;
+                    let Some(page) = check("/", None) else {
+                        continue;
+                    };
+                    let page = String::from_utf8_lossy(&page).into_owned();
+                    let assets = references(&page, "/");
+                    pages.lock().unwrap().insert(page);
+                    for (i, url) in assets.iter().enumerate() {
+                        check(url, codings[(round + i + client) % codings.len()]);
+                    }
+                }
+                n
+            })
+        })
+        .collect();
+    let wait_for_traffic = |at_least: usize| {
+        let deadline = Instant::now() + MAX_TIME;
+        while done.load(Ordering::Relaxed) < at_least {
+            assert!(Instant::now() < deadline, "the clients stalled");
+            assert!(
+                failures.lock().unwrap().is_empty(),
+                "{:?}",
+                failures.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+
+    // Two rebuilds into the served root, each noticed and reloaded while the clients run.
+    let mut generations = vec![newest_generation(&tree, "build")];
+    for release in [2, 3] {
+        wait_for_traffic(done.load(Ordering::Relaxed) + BETWEEN);
+        write_release(&tree, release);
+        tree.build(&[]).success();
+        let id = newest_generation(&tree, "build");
+        serve.wait_for_stderr(|l| l.contains("reloaded") && l.contains(&id));
+        generations.push(id);
+    }
+    wait_for_traffic(done.load(Ordering::Relaxed) + BETWEEN);
+    stop.store(true, Ordering::Relaxed);
+    let total: usize = clients.into_iter().map(|c| c.join().unwrap()).sum();
+
+    let failures = failures.lock().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} failed of {total}: {failures:?}",
+        failures.len()
+    );
+    assert!(total >= 3 * BETWEEN, "{total}");
+    assert_eq!(generations.iter().collect::<BTreeSet<_>>().len(), 3);
+    let pages = pages.lock().unwrap();
+    assert_eq!(pages.len(), 3, "every release's page was seen under load");
+    // Every asset referenced by any release's page (and by its stylesheet) is still there.
+    for page in pages.iter() {
+        for url in page_assets(&serve.addr, page) {
+            for coding in [None, Some("gzip"), Some("br")] {
+                assert_eq!(
+                    fetch(&serve.addr, &url, coding).unwrap().0,
+                    200,
+                    "{url} {coding:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_broken_new_build_is_refused_while_the_old_one_keeps_serving() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let first = newest_generation(&tree, "build");
+    let serve = Serve::start(tree.root(), &["--watch-interval", "20ms"]);
+    let (_, h) = serve.curl_head("/", &[]);
+    let etag_v1 = header(&h, "etag").unwrap().to_owned();
+    let css_v1 = format!("/{}", tree.served("css/site.css"));
+
+    // Release 2 built elsewhere, a file lost, and the tree moved into place anyway.
+    write_release(&tree, 2);
+    tree.build_into("next", &[]).success();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(tree.root().join("next/assetc-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let lost = manifest["entries"]["js/app.js"]["path"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let lost_bytes = std::fs::read(tree.root().join("next").join(&lost)).unwrap();
+    std::fs::remove_file(tree.root().join("next").join(&lost)).unwrap();
+    let second = newest_generation(&tree, "next");
+    std::fs::rename(tree.output(), tree.root().join("previous")).unwrap();
+    std::fs::rename(tree.root().join("next"), tree.output()).unwrap();
+
+    let line = serve.wait_for_stderr(|l| l.contains("refused the new build"));
+    assert!(line.contains(&lost) && line.contains(&first), "{line}");
+    let (status, h) = serve.curl_head("/", &[]);
+    assert_eq!((status, header(&h, "etag")), (200, Some(etag_v1.as_str())));
+    assert_eq!(serve.curl_head(&css_v1, &[]).0, 200);
+    assert_eq!(
+        serve.curl_head(&css_v1, &["-H", "Accept-Encoding: gzip"]).0,
+        200
+    );
+
+    // Repairing the tree in place changes nothing the poll looks at; SIGHUP takes it.
+    std::fs::write(tree.output().join(&lost), lost_bytes).unwrap();
+    serve.sighup();
+    let line = serve.wait_for_stderr(|l| l.contains("reloaded"));
+    assert!(
+        line.contains(&second) && line.contains("on request"),
+        "{line}"
+    );
+    let (status, h) = serve.curl_head("/", &[]);
+    assert_eq!(status, 200);
+    assert_ne!(header(&h, "etag"), Some(etag_v1.as_str()));
+    assert_eq!(serve.curl_head(&format!("/{lost}"), &[]).0, 200);
+}
+
+#[test]
+fn sighup_reloads_a_new_build() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let serve = Serve::start(tree.root(), &["--no-watch"]);
+    let (_, h) = serve.curl_head("/", &[]);
+    let etag_v1 = header(&h, "etag").unwrap().to_owned();
+    write_release(&tree, 2);
+    tree.build(&[]).success();
+    let id = newest_generation(&tree, "build");
+    // Not watching: still the first build until told.
+    assert_eq!(
+        header(&serve.curl_head("/", &[]).1, "etag"),
+        Some(etag_v1.as_str())
+    );
+    serve.sighup();
+    let line = serve.wait_for_stderr(|l| l.contains("reloaded"));
+    assert!(line.contains(&id) && line.contains("on request"), "{line}");
+    let (status, h) = serve.curl_head("/", &["-H", "Accept-Encoding: gzip"]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&h, "etag"),
+        tree.manifest()["entries"]["index.html"]["variants"]["gzip"]["etag"].as_str()
+    );
+    // A second SIGHUP reloads the same build again: the process lives on.
+    serve.sighup();
+    let line = serve.wait_for_stderr(|l| l.contains("reloaded"));
+    assert!(line.contains("unchanged"), "{line}");
+    assert_eq!(serve.curl_head("/", &[]).0, 200);
 }

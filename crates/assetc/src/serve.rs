@@ -1,12 +1,16 @@
-//! `assetc serve`: load a build once and serve it with actix-web until SIGTERM (graceful:
-//! in-flight requests finish) or SIGINT. Flags win over the `[serve]` table of `assetc.toml`.
+//! `assetc serve`: load a build and serve it with actix-web until SIGTERM (graceful:
+//! in-flight requests finish) or SIGINT. A new build swapped into the root is picked up
+//! without a restart (noticed by a cheap poll of the root, or at once on SIGHUP); a broken
+//! one is refused and logged while the old one keeps serving. Flags win over the `[serve]`
+//! table of `assetc.toml`.
 
 use std::collections::BTreeMap;
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
-use assetc_server::{AccessLog, Build, HeaderRule, Mount, Options};
+use assetc_server::{AccessLog, Build, HeaderRule, Mount, Options, Watcher};
 use serde::Deserialize;
 
 const DEFAULT_ROOT: &str = "build";
@@ -48,6 +52,14 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
     #[arg(long, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+
+    /// How often to look for a new build at the root, e.g. `1s` or `250ms` [default: 1s]
+    #[arg(long, value_name = "DURATION")]
+    pub watch_interval: Option<String>,
+
+    /// Do not look for new builds; reload only on SIGHUP
+    #[arg(long)]
+    pub no_watch: bool,
 }
 
 /// The access log's format.
@@ -79,6 +91,10 @@ pub struct ServeConfig {
     pub clean_urls: Option<bool>,
     pub health_path: Option<String>,
     pub shutdown_timeout: Option<u64>,
+    /// Look for new builds at the root [default: true].
+    pub watch: Option<bool>,
+    /// How often, e.g. `"1s"` or `"250ms"` [default: `"1s"`].
+    pub watch_interval: Option<String>,
     /// `[[serve.headers]]`: `path = "/fonts/**"` and `headers = { "Access-Control-Allow-Origin" = "*" }`.
     pub headers: Vec<HeaderRuleConfig>,
 }
@@ -111,6 +127,28 @@ fn bind_address(
     Ok(config.unwrap_or(DEFAULT_BIND).to_owned())
 }
 
+/// `250ms`, `2s`, or a bare number of seconds: how often the root is looked at.
+fn parse_interval(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let hint = || format!("invalid interval `{text}`; hint: write e.g. `1s` or `250ms`");
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().with_context(hint)?;
+    let interval = match unit.trim() {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        _ => anyhow::bail!(hint()),
+    };
+    if interval.is_zero() {
+        anyhow::bail!(
+            "the watch interval must be more than zero; use `--no-watch` to turn watching off"
+        );
+    }
+    Ok(interval)
+}
+
 fn init_logging(access_log: AccessLog) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
@@ -134,6 +172,7 @@ fn init_logging(access_log: AccessLog) {
         .with_filter(
             Targets::new()
                 .with_default(LevelFilter::WARN)
+                .with_target(assetc_server::RELOAD_LOG_TARGET, LevelFilter::INFO)
                 .with_target(assetc_server::ACCESS_LOG_TARGET, LevelFilter::OFF),
         );
     let _ = tracing_subscriber::registry()
@@ -198,17 +237,49 @@ pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()
         health_path: args.health_path.or_else(|| cfg.health_path.clone()),
     };
     let shutdown_timeout = args.shutdown_timeout.or(cfg.shutdown_timeout).unwrap_or(30);
+    let watch_interval = if args.no_watch || cfg.watch == Some(false) {
+        None
+    } else {
+        match args.watch_interval.as_ref().or(cfg.watch_interval.as_ref()) {
+            Some(text) => Some(parse_interval(text)?),
+            None => Some(assetc_server::DEFAULT_WATCH_INTERVAL),
+        }
+    };
 
     init_logging(access_log);
     let build = Build::open(&root, &options)
         .with_context(|| format!("cannot serve `{}`", root.display()))?;
+    eprintln!(
+        "serving `{}`: generation {} ({} URLs, {} older generations kept)",
+        root.display(),
+        build.generation(),
+        build.route_count(),
+        build.older_generations().len()
+    );
     let mount = Mount::new("/", build).access_log(access_log);
+    // Stopped when `run` returns, after the server.
+    let watcher = Watcher::start(mount.clone(), watch_interval);
+    let reload = watcher.handle();
 
     let addrs: Vec<_> = bind
         .to_socket_addrs()
         .with_context(|| format!("`{bind}` is not an address to listen on (expected HOST:PORT)"))?
         .collect();
     actix_web::rt::System::new().block_on(async move {
+        // SIGHUP reloads (its default action would end the process): registered before
+        // the server announces itself, so a deploy script can signal right after.
+        #[cfg(unix)]
+        {
+            use actix_web::rt::signal::unix::{signal, SignalKind};
+            let mut hangups = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
+            actix_web::rt::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    reload.reload();
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        drop(reload);
         let server =
             actix_web::HttpServer::new(move || actix_web::App::new().service(mount.clone()))
                 .workers(workers)
@@ -219,7 +290,9 @@ pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()
             eprintln!("listening on http://{addr}");
         }
         server.run().await.context("the server failed")
-    })
+    })?;
+    drop(watcher);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -258,5 +331,21 @@ mod tests {
         assert_eq!(cfg.access_log, Some(AccessLogFormat::Json));
         assert_eq!(cfg.headers[0].headers["Access-Control-Allow-Origin"], "*");
         assert!(toml::from_str::<ServeConfig>("rooot = \"x\"").is_err());
+        let cfg: ServeConfig = toml::from_str("watch = false\nwatch_interval = \"250ms\"").unwrap();
+        assert_eq!(
+            (cfg.watch, cfg.watch_interval.as_deref()),
+            (Some(false), Some("250ms"))
+        );
+    }
+
+    #[test]
+    fn watch_intervals() {
+        assert_eq!(parse_interval("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_interval("2s").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_interval(" 3 ").unwrap(), Duration::from_secs(3));
+        for bad in ["", "ms", "1h", "-1s", "1.5s", "0ms"] {
+            let err = parse_interval(bad).unwrap_err();
+            assert!(format!("{err:#}").contains("interval"), "{bad}: {err:#}");
+        }
     }
 }
