@@ -270,7 +270,7 @@ pub fn check_html(data: &[u8]) {
         HtmlEdit {
             url: Some(marker(count - 1)),
             integrity: r.takes_integrity.then(|| format!("sha384-{count}")),
-            cross_origin: count % 2 == 0,
+            cross_origin: count & 1 == 0,
         }
     }) else {
         assert_eq!(

@@ -130,7 +130,7 @@ proptest! {
         for (i, (token, q, ows)) in members.iter().enumerate() {
             let line = lines.last_mut().expect("a line");
             if !line.is_empty() {
-                line.push_str(",");
+                line.push(',');
                 line.push_str(ows);
             }
             line.push_str(token);
