@@ -7,5 +7,6 @@ mod compression;
 mod deploys;
 mod dev;
 mod faults;
+mod realworld;
 mod references;
 mod serve;
