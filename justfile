@@ -55,3 +55,13 @@ fuzz seconds="60":
         RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "target/corpus/$target" "corpus/$target" -- \
             -max_total_time={{seconds}} -max_len=65536 -timeout=10; \
     done
+
+# Benchmarks vs cp -r, openssl, compression CLIs, collectstatic, WhiteNoise, nginx (long; target/bench/)
+bench:
+    cargo build --release --locked
+    python3 tests/bench/bench.py
+
+# A short run of the benchmarks (a few minutes once target/bench/ is set up)
+bench-quick:
+    cargo build --release --locked
+    python3 tests/bench/bench.py --quick
