@@ -4,8 +4,10 @@
 // access log: what Chromium fetched, what it took from its memory or disk cache, what it
 // revalidated, and that the server saw exactly those requests and nothing else.
 //
-// Run: `just test` (or `just test-browser`); alone: `node --test tests/browser/` after
-// `cargo build` and `npm ci --prefix tests/browser`. Screenshots: target/browser-artifacts/.
+// Run: `just test` or `just test-browser` (which install Chromium and playwright-core when
+// missing); by hand, after `cargo build` and `npm ci --prefix tests/browser`:
+// `node --test tests/browser/browser.test.mjs` (ASSETC_BIN names another binary, CHROMIUM
+// another browser). Screenshots: target/browser-artifacts/.
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -275,8 +277,11 @@ describe('assetc serve in Chromium', { timeout: TOTAL_TIMEOUT }, () => {
   it(
     '2. second page: the shared fingerprinted files come from the browser cache, the server sees only the page',
     guarded('2', async () => {
-      const { requests, log } = await step('2-second-page', () => state.page.click('#next'));
       const about = url('about.html');
+      // Follow the link as a user would; the step waits for the new page's load.
+      const { requests, log } = await step('2-second-page', () =>
+        Promise.all([state.page.waitForURL(about, { waitUntil: 'load' }), state.page.click('#next')]),
+      );
       assert.equal(state.page.url(), about);
       assertNetworkExactly(requests, [about], 'second page');
       for (const l of SHARED) requestFor(requests, url(l));
