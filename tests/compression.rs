@@ -244,16 +244,7 @@ fn a_rebuild_redoes_exactly_the_changed_file_and_its_dependents() {
         );
     }
     // Never stale: every file matches the manifest.
-    let verify = crate::common::assetc()
-        .current_dir(t.root())
-        .args(["verify", "--root", "build"])
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    t.verify().success();
     let css = t.read(&t.served("css/a.css"));
     assert!(css.contains(t.served("img/a.png").rsplit('/').next().unwrap()));
 

@@ -104,16 +104,7 @@ fn old_generations_keep_their_fingerprinted_files_until_cleaned() {
             "{entry}"
         );
     }
-    let verify = assetc()
-        .current_dir(t.root())
-        .args(["verify", "--root", "build"])
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    t.verify().success();
 }
 
 #[test]
@@ -122,13 +113,7 @@ fn verify_catches_a_flipped_byte_a_missing_file_and_an_extra_file() {
     site(&t, 1);
     t.file("big.js", "x".repeat(5000));
     t.build(&[]).success();
-    let verify = || {
-        assetc()
-            .current_dir(t.root())
-            .args(["verify", "--root", "build"])
-            .output()
-            .unwrap()
-    };
+    let verify = || t.verify().0;
     let ok = verify();
     assert!(
         ok.status.success(),
@@ -164,11 +149,7 @@ fn verify_catches_a_flipped_byte_a_missing_file_and_an_extra_file() {
         "{err}"
     );
     assert!(err.contains("extra: `stray.txt`"), "{err}");
-    let json = assetc()
-        .current_dir(t.root())
-        .args(["verify", "--root", "build", "--json"])
-        .output()
-        .unwrap();
+    let json = t.run(&["verify", "--root", "build", "--json"]).0;
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["missing"].as_array().unwrap().len(), 1);
 }
@@ -226,16 +207,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_build_whole() {
         let swapped = !status.success() && after != before;
         if status.success() || swapped {
             // The build won the race: it must then be complete and consistent.
-            let verify = assetc()
-                .current_dir(t.root())
-                .args(["verify", "--root", "build"])
-                .output()
-                .unwrap();
-            assert!(
-                verify.status.success(),
-                "a finished build does not verify: {}",
-                String::from_utf8_lossy(&verify.stderr)
-            );
+            t.verify().success();
             break;
         }
         killed += 1;
@@ -243,16 +215,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_build_whole() {
             after == before,
             "killed after {delay:?}: the previous build changed"
         );
-        let verify = assetc()
-            .current_dir(t.root())
-            .args(["verify", "--root", "build"])
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "killed after {delay:?}: {}",
-            String::from_utf8_lossy(&verify.stderr)
-        );
+        t.verify().success();
     }
     assert!(
         killed >= 2,
@@ -268,16 +231,7 @@ fn a_build_killed_at_any_moment_leaves_the_previous_build_whole() {
         !leftovers.iter().any(|n| n.contains("staging")),
         "{leftovers:?}"
     );
-    let verify = assetc()
-        .current_dir(t.root())
-        .args(["verify", "--root", "build"])
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    t.verify().success();
     let mut css = String::new();
     fs::File::open(t.output().join(t.served("css/c0.css")))
         .unwrap()

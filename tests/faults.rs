@@ -10,7 +10,8 @@ use std::sync::Arc;
 use crate::common::{assetc, snapshot_tree, Tree};
 
 fn base(t: &Tree) {
-    t.file("index.html", "<link rel=stylesheet href=a.css>").file("a.css", "a{}");
+    t.file("index.html", "<link rel=stylesheet href=a.css>")
+        .file("a.css", "a{}");
 }
 
 /// Builds once, applies `damage`, builds again: the result must be `expect_ok`, and on
@@ -28,7 +29,11 @@ fn rebuild_after(damage: impl FnOnce(&Tree), expect_ok: bool, needle: &str) -> T
     } else {
         run.failure(1);
         assert!(err.contains(needle), "expected `{needle}` in:\n{err}");
-        assert_eq!(snapshot_tree(&t.output()), before, "the previous build changed");
+        assert_eq!(
+            snapshot_tree(&t.output()),
+            before,
+            "the previous build changed"
+        );
     }
     assert!(err.contains(needle), "expected `{needle}` in:\n{err}");
     t
@@ -42,14 +47,21 @@ fn an_output_path_that_is_a_file_is_refused_and_kept() {
     let run = t.build(&[]);
     run.failure(1);
     assert!(run.stderr().contains("build"), "{}", run.stderr());
-    assert_eq!(fs::read_to_string(t.root().join("build")).unwrap(), "not a directory");
+    assert_eq!(
+        fs::read_to_string(t.root().join("build")).unwrap(),
+        "not a directory"
+    );
 }
 
 #[test]
 fn an_input_that_is_a_file_is_refused() {
     let t = Tree::new();
     base(&t);
-    let run = assetc().current_dir(t.root()).args(["build", "--input", "assets/a.css", "--output", "build"]).output().unwrap();
+    let run = assetc()
+        .current_dir(t.root())
+        .args(["build", "--input", "assets/a.css", "--output", "build"])
+        .output()
+        .unwrap();
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("a.css` is not a directory"));
 }
@@ -77,12 +89,19 @@ fn names_that_are_not_utf8_fail_with_the_file_named() {
 
 #[test]
 fn empty_files_build() {
-    let t = rebuild_after(|t| {
-        t.file("empty.css", "").file("empty.html", "");
-    }, true, "built 4 files");
+    let t = rebuild_after(
+        |t| {
+            t.file("empty.css", "").file("empty.html", "");
+        },
+        true,
+        "built 4 files",
+    );
     let m = t.manifest();
     assert_eq!(m["entries"]["empty.css"]["size"], 0);
-    assert_eq!(m["entries"]["empty.css"]["sha256"], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(
+        m["entries"]["empty.css"]["sha256"],
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
 }
 
 #[test]
@@ -92,20 +111,35 @@ fn a_full_disk_fails_the_build_with_the_file_named_and_keeps_the_previous_one() 
     t.build(&[]).success();
     let before = snapshot_tree(&t.output());
     // 200 KiB of incompressible-enough data against a 64 KiB file-size limit.
-    let big: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let big: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     fs::write(t.input().join("big.bin"), big).unwrap();
     let out = std::process::Command::new("bash")
         .current_dir(t.root())
         .arg("-c")
-        .arg(format!("ulimit -f 64; exec {} build --input assets --output build", env!("CARGO_BIN_EXE_assetc")))
+        .arg(format!(
+            "ulimit -f 64; exec {} build --input assets --output build",
+            env!("CARGO_BIN_EXE_assetc")
+        ))
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "the build must fail with an error, not die from SIGXFSZ: {err}");
-    assert!(err.contains("big.") && err.contains("File too large"), "{err}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the build must fail with an error, not die from SIGXFSZ: {err}"
+    );
+    assert!(
+        err.contains("big.") && err.contains("File too large"),
+        "{err}"
+    );
     assert_eq!(snapshot_tree(&t.output()), before);
-    let names: Vec<String> = fs::read_dir(t.root()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = fs::read_dir(t.root())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert!(!names.iter().any(|n| n.contains("staging")), "{names:?}");
 }
 
@@ -136,10 +170,14 @@ fn a_file_that_changes_during_the_build_is_built_consistently_or_refused() {
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     if run.code() == 0 {
-        let verify = assetc().current_dir(t.root()).args(["verify", "--root", "build"]).output().unwrap();
-        assert!(verify.status.success(), "built, but inconsistent: {}", String::from_utf8_lossy(&verify.stderr));
+        t.verify().success();
     } else {
-        assert!(run.stderr().contains("busy.bin` changed while it was being built"), "{}", run.stderr());
+        assert!(
+            run.stderr()
+                .contains("busy.bin` changed while it was being built"),
+            "{}",
+            run.stderr()
+        );
         assert_eq!(snapshot_tree(&t.output()), before);
     }
 }
@@ -150,7 +188,10 @@ fn a_file_over_2_gib_builds_with_modest_memory() {
     base(&t);
     let big = t.input().join("video.mp4");
     // Sparse: no disk blocks until written, so the test costs time, not space in the input.
-    fs::File::create(&big).unwrap().set_len((2 << 30) + 12345).unwrap();
+    fs::File::create(&big)
+        .unwrap()
+        .set_len((2 << 30) + 12345)
+        .unwrap();
     let out = std::process::Command::new("bash")
         .current_dir(t.root())
         .arg("-c")
@@ -160,11 +201,25 @@ fn a_file_over_2_gib_builds_with_modest_memory() {
         ))
         .output()
         .unwrap();
-    let peak_kib: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or_else(|_| {
-        panic!("no peak memory figure: {}", String::from_utf8_lossy(&out.stdout))
-    });
+    let peak_kib: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| {
+            panic!(
+                "no peak memory figure: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
     let entry = t.manifest()["entries"]["video.mp4"].clone();
     assert_eq!(entry["size"], (2u64 << 30) + 12345);
-    assert_eq!(fs::metadata(t.output().join(entry["path"].as_str().unwrap())).unwrap().len(), (2 << 30) + 12345);
-    assert!(peak_kib < 200 * 1024, "peak memory {peak_kib} KiB for a 2 GiB file");
+    assert_eq!(
+        fs::metadata(t.output().join(entry["path"].as_str().unwrap()))
+            .unwrap()
+            .len(),
+        (2 << 30) + 12345
+    );
+    assert!(
+        peak_kib < 200 * 1024,
+        "peak memory {peak_kib} KiB for a 2 GiB file"
+    );
 }

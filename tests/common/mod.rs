@@ -72,6 +72,20 @@ impl Tree {
         Run(output)
     }
 
+    /// `assetc ARGS` run in the tree's root.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run(assetc()
+            .current_dir(self.root())
+            .args(args)
+            .output()
+            .expect("run assetc"))
+    }
+
+    /// `assetc verify --root build`.
+    pub fn verify(&self) -> Run {
+        self.run(&["verify", "--root", "build"])
+    }
+
     /// The built file at `path` (served path, relative to the output).
     pub fn read(&self, path: &str) -> String {
         fs::read_to_string(self.output().join(path))
