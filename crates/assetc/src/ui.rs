@@ -51,9 +51,11 @@ pub struct BuildProgress {
 impl BuildProgress {
     pub fn new(enabled: bool) -> Self {
         let bar = indicatif::ProgressBar::hidden();
-        let style = indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} files {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix:>8} [{bar:30}] {pos}/{len} files {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
         bar.set_style(style);
         Self {
             bar,
@@ -70,7 +72,8 @@ impl BuildProgress {
             && self.started.elapsed() > std::time::Duration::from_millis(500)
             && !self.shown.swap(true, Ordering::Relaxed)
         {
-            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
         }
     }
 
