@@ -289,12 +289,14 @@ pub struct Build {
 }
 
 /// What identifies the build at a root without reading it: the root directory's inode
-/// (an atomic swap of the tree, or a retargeted symlink, gives a new one) and the
-/// manifest's inode, size and mtime (a tree rewritten in place). Two `stat` calls.
+/// (an atomic swap of the tree, or a retargeted symlink, gives a new one), the manifest's
+/// inode, size and mtime (a tree rewritten in place), and the generations record's (an
+/// `assetc clean` in place). Three `stat` calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stamp {
     root: FileId,
     manifest: Option<FileId>,
+    record: Option<FileId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,10 +329,16 @@ impl Stamp {
     /// The stamp of the build at `root` now; `None` when the root cannot be read.
     pub fn of(root: &Path) -> Option<Stamp> {
         let root_meta = std::fs::metadata(root).ok()?;
-        let manifest = std::fs::metadata(root.join(MANIFEST_FILE_NAME)).ok();
+        let file = |name: &str| {
+            std::fs::metadata(root.join(name))
+                .ok()
+                .as_ref()
+                .map(FileId::of)
+        };
         Some(Stamp {
             root: FileId::of(&root_meta),
-            manifest: manifest.as_ref().map(FileId::of),
+            manifest: file(MANIFEST_FILE_NAME),
+            record: file(GENERATIONS_FILE),
         })
     }
 }

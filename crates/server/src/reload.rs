@@ -1,5 +1,5 @@
 //! Picking up a new build without a restart. A [`Watcher`] thread compares the root's
-//! [`Stamp`] (two `stat` calls) with the served build's at an interval, and reloads on a
+//! [`Stamp`] (three `stat` calls) with the served build's at an interval, and reloads on a
 //! change or when asked ([`Watcher::reload`], which the binary calls on SIGHUP). The new
 //! build is loaded on the watcher's thread, off the request path, and swapped in whole;
 //! a build that does not load is refused and logged, and the old one keeps serving.
@@ -7,7 +7,7 @@
 //! Polling rather than filesystem events: an atomic swap shows as a new inode at the
 //! root's path on every filesystem (network and container mounts included, where inotify
 //! sees nothing), a retargeted symlink (`current -> releases/42`) does too, and the cost
-//! is two `stat` calls per interval, none per request.
+//! is three `stat` calls per interval, none per request.
 
 use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};

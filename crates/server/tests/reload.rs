@@ -322,3 +322,31 @@ fn without_polling_a_reload_happens_on_request_only() {
     assert_eq!(mount.build().generation(), b.generation_id());
     assert_eq!(s.get("/").status, 200);
 }
+
+#[test]
+fn an_in_place_clean_of_old_generations_is_noticed() {
+    let a = v1();
+    let b = next(&a, "<!doctype html><title>b</title>\n");
+    let root = Root::new();
+    root.deploy(&b);
+    let (mount, s) = start(&root.path());
+    let old_css = format!("/{}", a.entry("css/app.css").path);
+    assert_eq!(s.get(&old_css).status, 200);
+    let watcher = Watcher::start(mount.clone(), Some(Duration::from_millis(10)));
+    // As `assetc clean` does: the record rewritten by a rename, then the files removed.
+    let record = root.path().join(assetc_core::generations::GENERATIONS_FILE);
+    let text = std::fs::read_to_string(&record).unwrap();
+    let mut generations =
+        assetc_core::generations::Generations::from_json(text.as_bytes()).unwrap();
+    generations.generations.truncate(1);
+    let tmp = record.with_extension("tmp");
+    std::fs::write(&tmp, generations.to_json()).unwrap();
+    std::fs::rename(&tmp, &record).unwrap();
+    std::fs::remove_file(root.path().join(&old_css[1..])).unwrap();
+    let status = watcher.wait_for_attempt(0, WAIT).expect("a reload");
+    let reloaded = status.last.unwrap().unwrap();
+    assert_eq!(reloaded.generation, b.generation_id());
+    assert_eq!(reloaded.older_generations, 0);
+    assert_eq!(s.get(&old_css).status, 404);
+    assert_eq!(s.get("/").status, 200);
+}
