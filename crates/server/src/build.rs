@@ -286,6 +286,7 @@ pub struct Build {
     integrity: HashMap<String, String>,
     unroutable: Vec<String>,
     memory_bytes: u64,
+    reused_bytes: u64,
 }
 
 /// What identifies the build at a root without reading it: the root directory's inode
@@ -452,7 +453,7 @@ impl Build {
         loop {
             attempt += 1;
             let before = Stamp::of(root);
-            let result = Self::load(root, options);
+            let result = Self::load(root, options, None);
             let after = Stamp::of(root);
             if before == after || attempt == LOAD_ATTEMPTS {
                 return result.map(|mut build| {
@@ -464,12 +465,27 @@ impl Build {
     }
 
     /// Loads the build at this build's root again with the same options: the new build
-    /// there, if one was swapped in.
+    /// there, if one was swapped in. Files are checked as by [`Build::open`], but the bytes
+    /// of a representation this build already holds in memory (the same strong ETag and
+    /// size) are shared rather than read again, so a reload costs little memory or IO.
     pub fn reopen(&self) -> Result<Self, LoadError> {
-        Self::open(&self.root, &self.options)
+        let root = self.root.as_path();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let before = Stamp::of(root);
+            let result = Self::load(root, &self.options, Some(self));
+            let after = Stamp::of(root);
+            if before == after || attempt == LOAD_ATTEMPTS {
+                return result.map(|mut build| {
+                    build.stamp = before;
+                    build
+                });
+            }
+        }
     }
 
-    fn load(root: &Path, options: &Options) -> Result<Self, LoadError> {
+    fn load(root: &Path, options: &Options, previous: Option<&Build>) -> Result<Self, LoadError> {
         let root = root.to_path_buf();
         let meta = std::fs::metadata(&root).map_err(|source| LoadError::Root {
             root: root.clone(),
@@ -501,6 +517,8 @@ impl Build {
             root: &root,
             canonical_root: &canonical_root,
             options,
+            reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
+            reused: std::cell::Cell::new(0),
         };
         let mut budget = options.memory_budget;
         let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
@@ -650,6 +668,8 @@ impl Build {
             }
         };
         let not_found = resources.get(NOT_FOUND_PAGE).cloned();
+        let reused_bytes = files.reused.get();
+        drop(files);
         let miss_rules = (!options.header_rules.is_empty()).then_some(rules);
         if !unroutable.is_empty() {
             tracing::warn!(
@@ -673,6 +693,7 @@ impl Build {
             integrity,
             unroutable,
             memory_bytes: options.memory_budget - budget,
+            reused_bytes,
         })
     }
 
@@ -739,6 +760,28 @@ impl Build {
     /// Bytes of file content held in memory.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
+    }
+
+    /// Bytes of `memory_bytes` shared with the build this one was reloaded from.
+    pub fn reused_bytes(&self) -> u64 {
+        self.reused_bytes
+    }
+
+    /// Every in-memory representation by its strong ETag and length.
+    fn memory_by_etag(&self) -> HashMap<(HeaderValue, u64), Bytes> {
+        let mut out = HashMap::new();
+        for route in self.routes.values() {
+            let Route::Resource(route) = route else {
+                continue;
+            };
+            for rep in &route.resource.representations {
+                if let Body::Memory(bytes) = &rep.body {
+                    out.entry((rep.etag.clone(), rep.len))
+                        .or_insert_with(|| bytes.clone());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -809,6 +852,10 @@ struct Files<'a> {
     root: &'a Path,
     canonical_root: &'a Path,
     options: &'a Options,
+    /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
+    /// tag means the same bytes (the manifest's tags are content hashes).
+    reuse: HashMap<(HeaderValue, u64), Bytes>,
+    reused: std::cell::Cell<u64>,
 }
 
 impl Files<'_> {
@@ -857,11 +904,11 @@ impl Files<'_> {
         representations.push(Representation {
             content_encoding: None,
             content_type: content_type.clone(),
-            etag,
             last_modified: entry.last_modified,
             last_modified_header: last_modified_header.clone(),
             len: entry.size,
-            body: self.load_file(&entry.path, entry.size, budget)?,
+            body: self.load_file(&entry.path, entry.size, &etag, budget)?,
+            etag,
         });
         for (coding, variant) in &variants {
             if !normal_path(&variant.path) {
@@ -880,11 +927,11 @@ impl Files<'_> {
             representations.push(Representation {
                 content_encoding: Some(HeaderValue::from_static(coding.token())),
                 content_type: content_type.clone(),
-                etag,
                 last_modified: entry.last_modified,
                 last_modified_header: last_modified_header.clone(),
                 len: variant.size,
-                body: self.load_file(&variant.path, variant.size, budget)?,
+                body: self.load_file(&variant.path, variant.size, &etag, budget)?,
+                etag,
             });
         }
         let codings: Vec<Coding> = variants.iter().map(|(c, _)| *c).collect();
@@ -896,8 +943,15 @@ impl Files<'_> {
     }
 
     /// Checks one file the manifest names (inside the root, a regular file of the recorded
-    /// size) and reads it into memory within the budget, or keeps it open.
-    fn load_file(&self, served: &str, size: u64, budget: &mut u64) -> Result<Body, LoadError> {
+    /// size) and reads it into memory within the budget (or shares the bytes the previous
+    /// build holds under the same ETag), or keeps it open.
+    fn load_file(
+        &self,
+        served: &str,
+        size: u64,
+        etag: &HeaderValue,
+        budget: &mut u64,
+    ) -> Result<Body, LoadError> {
         // The one place a manifest path becomes a file path: at start-up, from the manifest.
         let path = self.root.join(served);
         let open = |source| LoadError::Open {
@@ -924,6 +978,11 @@ impl Files<'_> {
             });
         }
         if size <= self.options.memory_file_limit && size <= *budget {
+            if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
+                *budget -= size;
+                self.reused.set(self.reused.get() + size);
+                return Ok(Body::Memory(bytes.clone()));
+            }
             let mut bytes = Vec::with_capacity(size as usize);
             file.read_to_end(&mut bytes).map_err(open)?;
             if bytes.len() as u64 != size {

@@ -35,6 +35,10 @@ pub struct Reloaded {
     pub older_generations: usize,
     /// URLs the new build answers.
     pub routes: usize,
+    /// Bytes the new build holds in memory...
+    pub memory_bytes: u64,
+    /// ...of which were shared with the previous build rather than read again.
+    pub reused_bytes: u64,
     pub took: Duration,
 }
 
@@ -218,11 +222,13 @@ fn log_reloaded(root: &Path, r: &Reloaded, forced: bool) {
     };
     tracing::info!(
         target: RELOAD_LOG_TARGET,
-        "reloaded `{}` ({why}): generation {} ({change}), {} URLs, {} older generations kept, in {} ms",
+        "reloaded `{}` ({why}): generation {} ({change}), {} URLs, {} older generations kept, {} KiB in memory ({} KiB reused), in {} ms",
         root.display(),
         r.generation,
         r.routes,
         r.older_generations,
+        r.memory_bytes / 1024,
+        r.reused_bytes / 1024,
         r.took.as_millis(),
     );
 }

@@ -115,6 +115,8 @@ impl Mount {
             generation: new.generation().to_owned(),
             older_generations: new.older_generations().len(),
             routes: new.route_count(),
+            memory_bytes: new.memory_bytes(),
+            reused_bytes: new.reused_bytes(),
             took: started.elapsed(),
         })
     }

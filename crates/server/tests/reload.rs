@@ -264,6 +264,11 @@ fn the_watcher_notices_new_builds_and_refuses_broken_ones() {
     let reloaded = status.last.unwrap().expect("b loads");
     assert_eq!(reloaded.generation, b.generation_id());
     assert_eq!(reloaded.older_generations, 1);
+    // What did not change is shared with the previous build; the new page is read.
+    assert!(
+        reloaded.reused_bytes > 0 && reloaded.reused_bytes < reloaded.memory_bytes,
+        "{reloaded:?}"
+    );
     assert_eq!(s.get("/").text(), "<!doctype html><title>b</title>\n");
 
     // A broken build (its manifest names a missing file) is refused; b keeps serving.
@@ -315,6 +320,10 @@ fn without_polling_a_reload_happens_on_request_only() {
     let status = watcher.wait_for_attempt(1, WAIT).expect("a reload");
     let r = status.last.unwrap().unwrap();
     assert_eq!(r.previous, r.generation);
+    // Every byte in memory is shared with the build it replaces: nothing read twice.
+    assert!(r.memory_bytes > 0);
+    assert_eq!(r.reused_bytes, r.memory_bytes);
+    assert_eq!(s.get("/").text(), "<!doctype html><title>b</title>\n");
 
     // Mount::reload on a broken root: an error, and the build in place keeps serving.
     std::fs::remove_file(root.path().join("assetc-manifest.json")).unwrap();
