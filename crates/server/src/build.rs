@@ -448,20 +448,7 @@ impl Build {
     /// A load that raced a new build being swapped in (the root's [`Stamp`] changed while
     /// loading) is done again, so that manifest and files always come from one tree.
     pub fn open(root: impl AsRef<Path>, options: &Options) -> Result<Self, LoadError> {
-        let root = root.as_ref();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let before = Stamp::of(root);
-            let result = Self::load(root, options, None);
-            let after = Stamp::of(root);
-            if before == after || attempt == LOAD_ATTEMPTS {
-                return result.map(|mut build| {
-                    build.stamp = before;
-                    build
-                });
-            }
-        }
+        Self::load_consistent(root.as_ref(), options, None)
     }
 
     /// Loads the build at this build's root again with the same options: the new build
@@ -469,12 +456,21 @@ impl Build {
     /// of a representation this build already holds in memory (the same strong ETag and
     /// size) are shared rather than read again, so a reload costs little memory or IO.
     pub fn reopen(&self) -> Result<Self, LoadError> {
-        let root = self.root.as_path();
+        Self::load_consistent(&self.root, &self.options, Some(self))
+    }
+
+    /// Loads until the root's stamp is the same before and after (at most
+    /// `LOAD_ATTEMPTS` times), and records it.
+    fn load_consistent(
+        root: &Path,
+        options: &Options,
+        previous: Option<&Build>,
+    ) -> Result<Self, LoadError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let before = Stamp::of(root);
-            let result = Self::load(root, &self.options, Some(self));
+            let result = Self::load(root, options, previous);
             let after = Stamp::of(root);
             if before == after || attempt == LOAD_ATTEMPTS {
                 return result.map(|mut build| {
