@@ -154,7 +154,7 @@ fn parse_codings<'a>(names: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec
         if name.eq_ignore_ascii_case("none") {
             continue;
         }
-        match Coding::parse(name) {
+        match Coding::from_token(name.as_bytes()) {
             Some(c) if !codings.contains(&c) => codings.push(c),
             Some(_) => {}
             None => {

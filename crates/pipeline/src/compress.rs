@@ -9,41 +9,7 @@ use sha2::{Digest as _, Sha256};
 
 use assetc_core::Digest;
 
-/// A content-coding assetc can precompress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Coding {
-    Br,
-    Zstd,
-    Gzip,
-}
-
-impl Coding {
-    pub const ALL: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
-
-    /// The `Content-Encoding` token.
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Br => "br",
-            Coding::Zstd => "zstd",
-            Coding::Gzip => "gzip",
-        }
-    }
-
-    /// The file suffix of the variant.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Coding::Br => ".br",
-            Coding::Zstd => ".zst",
-            Coding::Gzip => ".gz",
-        }
-    }
-
-    pub fn parse(token: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.token().eq_ignore_ascii_case(token))
-    }
-}
+pub use assetc_core::Coding;
 
 /// Which variants to write.
 #[derive(Debug, Clone, PartialEq)]

@@ -158,7 +158,9 @@ pub fn walk(
                 // A symlink that cannot be followed (to itself, or into a loop).
                 let path = e.path().map(Path::to_path_buf).unwrap_or_default();
                 let file = logical_of(root, &path).unwrap_or_else(|| path.display().to_string());
-                let message = e.io_error().map_or_else(|| e.to_string(), ToString::to_string);
+                let message = e
+                    .io_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string);
                 warnings.push(Warning {
                     file,
                     line: None,

@@ -2,42 +2,7 @@
 //! representations a request's `Accept-Encoding` asks for. A pure function, linear in the
 //! field's length, allocation-free: hostile fields with thousands of members cost a scan.
 
-/// A content-coding the server can have a precompressed representation in, in the
-/// server's order of preference (the derived `Ord`): br, then zstd, then gzip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Coding {
-    Br,
-    Zstd,
-    Gzip,
-}
-
-impl Coding {
-    /// Every coding, in the server's order of preference.
-    pub const ALL: [Coding; 3] = [Coding::Br, Coding::Zstd, Coding::Gzip];
-
-    /// The token as sent in `Content-Encoding` and used as the manifest's variant key.
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Br => "br",
-            Coding::Zstd => "zstd",
-            Coding::Gzip => "gzip",
-        }
-    }
-
-    /// The coding named by a manifest variant key or an `Accept-Encoding` member,
-    /// case-insensitively (§8.4.1); `x-gzip` is gzip (§8.4.1.3).
-    pub fn from_token(token: &[u8]) -> Option<Coding> {
-        if token.eq_ignore_ascii_case(b"br") {
-            Some(Coding::Br)
-        } else if token.eq_ignore_ascii_case(b"zstd") {
-            Some(Coding::Zstd)
-        } else if token.eq_ignore_ascii_case(b"gzip") || token.eq_ignore_ascii_case(b"x-gzip") {
-            Some(Coding::Gzip)
-        } else {
-            None
-        }
-    }
-}
+pub use assetc_core::Coding;
 
 /// The representation to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
