@@ -15,6 +15,11 @@ use serde::Deserialize;
 
 const DEFAULT_ROOT: &str = "build";
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// Seconds a client has to send a whole request head after connecting (actix-web's default,
+/// made explicit): a slow client (slowloris) is answered 408 and disconnected after it.
+const DEFAULT_REQUEST_TIMEOUT: u64 = 5;
+/// Seconds an idle keep-alive connection stays open between requests (actix-web's default).
+const DEFAULT_KEEP_ALIVE: u64 = 5;
 
 /// `assetc serve`
 #[derive(clap::Args, Debug)]
@@ -52,6 +57,16 @@ pub struct ServeArgs {
     /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
     #[arg(long, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,
+
+    /// Seconds a client has to send its request head after connecting; a slower one is
+    /// answered 408 and disconnected [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+
+    /// Seconds an idle keep-alive connection is kept open; 0 closes every connection after
+    /// its response [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub keep_alive: Option<u64>,
 
     /// How often to look for a new build at the root, e.g. `1s` or `250ms` [default: 1s]
     #[arg(long, value_name = "DURATION")]
@@ -91,6 +106,10 @@ pub struct ServeConfig {
     pub clean_urls: Option<bool>,
     pub health_path: Option<String>,
     pub shutdown_timeout: Option<u64>,
+    /// Seconds a client has to send its request head [default: 5].
+    pub request_timeout: Option<u64>,
+    /// Seconds an idle keep-alive connection is kept open; 0 turns keep-alive off [default: 5].
+    pub keep_alive: Option<u64>,
     /// Look for new builds at the root [default: true].
     pub watch: Option<bool>,
     /// How often, e.g. `"1s"` or `"250ms"` [default: `"1s"`].
@@ -125,6 +144,26 @@ fn bind_address(
         return Ok(format!("0.0.0.0:{port}"));
     }
     Ok(config.unwrap_or(DEFAULT_BIND).to_owned())
+}
+
+/// The request-head timeout and the keep-alive setting from `--request-timeout` and
+/// `--keep-alive` (or their `[serve]` keys). A zero request timeout is refused: actix-web
+/// would read it as "no limit", letting any client hold a connection forever.
+fn connection_timeouts(
+    request_timeout: Option<u64>,
+    keep_alive: Option<u64>,
+) -> anyhow::Result<(Duration, actix_web::http::KeepAlive)> {
+    let request_timeout = match request_timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT) {
+        0 => anyhow::bail!(
+            "`--request-timeout` must be at least 1 second; without one a slow client could hold a connection forever"
+        ),
+        secs => Duration::from_secs(secs),
+    };
+    let keep_alive = match keep_alive.unwrap_or(DEFAULT_KEEP_ALIVE) {
+        0 => actix_web::http::KeepAlive::Disabled,
+        secs => actix_web::http::KeepAlive::Timeout(Duration::from_secs(secs)),
+    };
+    Ok((request_timeout, keep_alive))
 }
 
 /// `250ms`, `2s`, or a bare number of seconds: how often the root is looked at.
@@ -237,6 +276,10 @@ pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()
         health_path: args.health_path.or_else(|| cfg.health_path.clone()),
     };
     let shutdown_timeout = args.shutdown_timeout.or(cfg.shutdown_timeout).unwrap_or(30);
+    let (request_timeout, keep_alive) = connection_timeouts(
+        args.request_timeout.or(cfg.request_timeout),
+        args.keep_alive.or(cfg.keep_alive),
+    )?;
     let watch_interval = if args.no_watch || cfg.watch == Some(false) {
         None
     } else {
@@ -284,6 +327,8 @@ pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()
             actix_web::HttpServer::new(move || actix_web::App::new().service(mount.clone()))
                 .workers(workers)
                 .shutdown_timeout(shutdown_timeout)
+                .client_request_timeout(request_timeout)
+                .keep_alive(keep_alive)
                 .bind(&addrs[..])
                 .with_context(|| format!("cannot listen on `{bind}`"))?;
         for addr in server.addrs() {
@@ -336,6 +381,31 @@ mod tests {
             (cfg.watch, cfg.watch_interval.as_deref()),
             (Some(false), Some("250ms"))
         );
+    }
+
+    #[test]
+    fn connection_timeouts_default_to_five_seconds_and_refuse_no_request_limit() {
+        use actix_web::http::KeepAlive;
+        let t = |r, k| connection_timeouts(r, k).unwrap();
+        assert_eq!(
+            t(None, None),
+            (
+                Duration::from_secs(5),
+                KeepAlive::Timeout(Duration::from_secs(5))
+            )
+        );
+        assert_eq!(
+            t(Some(2), Some(30)),
+            (
+                Duration::from_secs(2),
+                KeepAlive::Timeout(Duration::from_secs(30))
+            )
+        );
+        assert_eq!(t(Some(1), Some(0)).1, KeepAlive::Disabled);
+        let err = connection_timeouts(Some(0), None).unwrap_err();
+        assert!(format!("{err:#}").contains("--request-timeout"), "{err:#}");
+        let cfg: ServeConfig = toml::from_str("request_timeout = 2\nkeep_alive = 0").unwrap();
+        assert_eq!((cfg.request_timeout, cfg.keep_alive), (Some(2), Some(0)));
     }
 
     #[test]
