@@ -78,7 +78,7 @@ fn render(tag: &EntityTag<'_>) -> Vec<u8> {
 
 /// `EntityTag::parse` and `match_list`: a parsed tag renders back to its input; the current
 /// tag always matches itself; a strong match is also a weak one; validity does not depend on
-/// the comparison; and lines of a field mean what they mean joined by commas.
+/// the comparison; and lines of a field mean what they mean combined with `, ` (RFC 9110 §5.3).
 ///
 /// The input is the field's lines separated by `\n`; the first line is also tried as the
 /// current tag.
@@ -130,7 +130,7 @@ pub fn check_etag(data: &[u8]) {
             );
         }
         if !lines.iter().any(|l| l.trim_ascii() == b"*") {
-            let joined = lines.join(&b","[..]);
+            let joined = lines.join(&b", "[..]);
             for (cmp, result) in [(Comparison::Strong, strong), (Comparison::Weak, weak)] {
                 assert_eq!(
                     match_list([joined.as_slice()], current, cmp),
