@@ -378,3 +378,48 @@ fn sri_adds_integrity_to_scripts_and_stylesheets() {
         .unwrap()
         .starts_with("sha384-"));
 }
+
+#[test]
+fn sri_gives_import_maps_an_integrity_object() {
+    let t = Tree::new();
+    t.file("js/app.js", "export default 1;").file(
+        "index.html",
+        r#"<script type="importmap">{"imports": {"app": "./js/app.js"}}</script>"#,
+    );
+    t.build(&["--sri"]).success();
+    let html = t.read("index.html");
+    let app = name(&t, "js/app.js");
+    let integrity = t.manifest()["entries"]["js/app.js"]["integrity"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        html,
+        format!(
+            r#"<script type="importmap">{{"imports": {{"app": "./js/{app}"}},"integrity":{{"./js/{app}":"{integrity}"}}}}</script>"#
+        )
+    );
+}
+
+#[test]
+fn ignored_reference_patterns_are_not_warned_about() {
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<a href="/api/users">api</a><img src="/uploads/x.png"><img src="/missing.png">"#,
+    );
+    fs::write(
+        t.root().join("assetc.toml"),
+        "[build]\nignore_references = [\"/api/**\"]\n",
+    )
+    .unwrap();
+    let run = t.build(&["--ignore-reference", "/uploads/**"]);
+    run.success();
+    let err = run.stderr();
+    assert!(
+        !err.contains("api/users") && !err.contains("uploads"),
+        "{err}"
+    );
+    assert!(err.contains("`/missing.png`"), "{err}");
+    assert!(err.contains("1 warning"), "{err}");
+}

@@ -137,6 +137,12 @@ pub fn options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildOptions
             .chain(&args.already_hashed)
             .cloned()
             .collect(),
+        ignore_references: c
+            .ignore_references
+            .iter()
+            .chain(&args.ignore_reference)
+            .cloned()
+            .collect(),
         sri: args.sri || c.sri.unwrap_or(false),
         compress,
         build_time: build_time(now)?,

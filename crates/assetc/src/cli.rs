@@ -100,6 +100,11 @@ pub struct BuildArgs {
     #[arg(long, value_name = "GLOB")]
     pub already_hashed: Vec<String>,
 
+    /// Do not warn about missing targets matching this glob (repeatable; e.g. `api/**` for
+    /// URLs another server answers)
+    #[arg(long, value_name = "GLOB")]
+    pub ignore_reference: Vec<String>,
+
     /// Add `integrity` to local scripts and stylesheets in HTML
     #[arg(long)]
     pub sri: bool,

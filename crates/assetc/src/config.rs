@@ -26,6 +26,8 @@ pub struct BuildConfig {
     pub exclude: Vec<String>,
     pub entry_points: Vec<String>,
     pub already_hashed: Vec<String>,
+    /// Missing reference targets not to warn about (gitignore-like globs on the resolved path).
+    pub ignore_references: Vec<String>,
     pub sri: Option<bool>,
     /// `["br", "zstd", "gzip"]` by default; `[]` for none.
     pub codings: Option<Vec<String>>,

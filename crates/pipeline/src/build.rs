@@ -49,6 +49,9 @@ pub struct BuildOptions {
     /// Files whose names already carry a content hash (a bundler's output): they keep
     /// their names and are still immutable.
     pub already_hashed: Vec<String>,
+    /// Missing targets matching these (gitignore-like, against the resolved path, e.g.
+    /// `api/**`, `*.php`) are not warned about: URLs another server answers.
+    pub ignore_references: Vec<String>,
     /// Add `integrity` to local scripts and stylesheets in HTML.
     pub sri: bool,
     pub compress: CompressOptions,
@@ -79,6 +82,7 @@ impl BuildOptions {
             exclude: Vec::new(),
             entry_points: Vec::new(),
             already_hashed: Vec::new(),
+            ignore_references: Vec::new(),
             sri: false,
             compress: CompressOptions::default(),
             build_time,
@@ -208,6 +212,11 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         Some(glob_set(&options.already_hashed)?)
     };
 
+    let ignored = if options.ignore_references.is_empty() {
+        None
+    } else {
+        Some(glob_set(&options.ignore_references)?)
+    };
     let mut warnings = Vec::new();
     let sources = walk(&input, &filter, &mut warnings)?;
 
@@ -233,8 +242,10 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     };
 
     // References: every local target, and a warning for each one that does not resolve.
-    let scans: Vec<(BTreeSet<usize>, Vec<Warning>, bool)> =
-        nodes.par_iter().map(|node| scan(node, &resolver)).collect();
+    let scans: Vec<(BTreeSet<usize>, Vec<Warning>, bool)> = nodes
+        .par_iter()
+        .map(|node| scan(node, &resolver, ignored.as_ref()))
+        .collect();
     let mut rewritable = Vec::with_capacity(nodes.len());
     for (node, (targets, node_warnings, ok)) in nodes.iter_mut().zip(scans) {
         node.references = targets;
@@ -463,7 +474,11 @@ fn load(
 }
 
 /// Finds a text node's local targets; returns them, its warnings, and whether it parsed.
-fn scan(node: &Node, resolver: &Resolver<'_>) -> (BTreeSet<usize>, Vec<Warning>, bool) {
+fn scan(
+    node: &Node,
+    resolver: &Resolver<'_>,
+    ignored: Option<&GlobSet>,
+) -> (BTreeSet<usize>, Vec<Warning>, bool) {
     let mut targets = BTreeSet::new();
     let mut warnings = Vec::new();
     let Content::Text(bytes) = &node.content else {
@@ -476,6 +491,8 @@ fn scan(node: &Node, resolver: &Resolver<'_>) -> (BTreeSet<usize>, Vec<Warning>,
                 targets.insert(t);
             }
             Resolution::Untouchable => {}
+            Resolution::Problem(WarningKind::BrokenReference { resolved, .. })
+                if ignored.is_some_and(|set| set.is_match(&resolved)) => {}
             Resolution::Problem(kind) => warnings.push(Warning {
                 file: from.to_string(),
                 line: Some(r.line),

@@ -142,6 +142,7 @@ pub fn rewrite_html(
             Embedded::None => return None,
         };
         let mut replacements = Vec::new();
+        let mut integrity = Vec::new();
         for r in &refs {
             let (line, column) = lines.line_column(start + r.span.start);
             let found = FoundRef {
@@ -149,13 +150,22 @@ pub fn rewrite_html(
                 role: Role::Asset,
                 line,
                 column,
-                takes_integrity: false,
+                // Import maps carry SRI for the modules they map in an `integrity` object.
+                takes_integrity: kind == Embedded::ImportMap,
             };
-            if let Some(url) = (visit.borrow_mut())(&found).url {
+            let edit = (visit.borrow_mut())(&found);
+            if let Some(hash) = edit.integrity {
+                integrity.push((edit.url.clone().unwrap_or_else(|| r.value.clone()), hash));
+            }
+            if let Some(url) = edit.url {
                 replacements.push((r, url));
             }
         }
-        (!replacements.is_empty()).then(|| splice(text, replacements))
+        if replacements.is_empty() && integrity.is_empty() {
+            return None;
+        }
+        let rewritten = splice(text, replacements);
+        Some(add_import_map_integrity(&rewritten, &integrity).unwrap_or(rewritten))
     };
 
     let on_text = |chunk: &mut TextChunk| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -269,6 +279,37 @@ pub fn rewrite_html(
     rewriter.write(html).map_err(|e| e.to_string())?;
     rewriter.end().map_err(|e| e.to_string())?;
     Ok(out)
+}
+
+/// Adds `"integrity": {url: hash, ...}` to an import map's JSON, inserted before its closing
+/// brace so that every other byte stays as written. None when there is nothing to add or
+/// the map already has an `integrity` member (the author's own is kept).
+fn add_import_map_integrity(map: &str, entries: &[(String, String)]) -> Option<String> {
+    if entries.is_empty() {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_str(map).ok()?;
+    if value.get("integrity").is_some() {
+        return None;
+    }
+    let close = map.rfind('}')?;
+    let members: Vec<String> = entries
+        .iter()
+        .map(|(url, hash)| {
+            format!(
+                "{}:{}",
+                serde_json::Value::from(url.as_str()),
+                serde_json::Value::from(hash.as_str())
+            )
+        })
+        .collect();
+    let head = map[..close].trim_end();
+    let separator = if head.ends_with('{') { "" } else { "," };
+    Some(format!(
+        "{head}{separator}\"integrity\":{{{}}}{}",
+        members.join(","),
+        &map[head.len()..]
+    ))
 }
 
 /// Appends `snippet` (HTML) to the document's `<head>`, or, without one, to its `<body>`, or
@@ -493,6 +534,23 @@ mod tests {
             format!("<body><p>x</p>{s}</body>")
         );
         assert_eq!(got("<p>fragment</p>"), format!("<p>fragment</p>{s}"));
+    }
+
+    #[test]
+    fn import_maps_get_an_integrity_object() {
+        let map = "{\n  \"imports\": {\"app\": \"./a.js\"}\n}\n";
+        let got = add_import_map_integrity(map, &[("./a.js".into(), "sha384-X".into())]).unwrap();
+        assert_eq!(
+            got,
+            "{\n  \"imports\": {\"app\": \"./a.js\"},\"integrity\":{\"./a.js\":\"sha384-X\"}\n}\n"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(parsed["integrity"]["./a.js"], "sha384-X");
+        assert!(add_import_map_integrity(
+            "{\"imports\":{},\"integrity\":{}}",
+            &[("a".into(), "b".into())]
+        )
+        .is_none());
     }
 
     #[test]
