@@ -185,7 +185,8 @@ def collectstatic_cmd() -> list[str]:
     return [prepare.venv_python(), "-m", "django", "collectstatic", "--noinput", "-v0"]
 
 
-def bench_build_plain(assetc: str, name: str, src: str, n: int, peers: bool) -> dict:
+def bench_build_plain(assetc: str, name: str, src: str, n: int, peers: bool,
+                      peer_again: bool = True) -> dict:
     """Compression off: assetc cold and no-op against cp -r, openssl and collectstatic."""
     work = os.path.join(WORK, name)
     os.makedirs(work, exist_ok=True)
@@ -214,9 +215,10 @@ def bench_build_plain(assetc: str, name: str, src: str, n: int, peers: bool) -> 
         tools += [
             Tool("collectstatic_cold", "collectstatic (Manifest), cold", collectstatic_cmd(),
                  prep=lambda: rmtree(static_root), env=env, warmup=False),
-            Tool("collectstatic_noop", "collectstatic (Manifest), again", collectstatic_cmd(),
-                 env=env, warmup=False),
         ]
+        if peer_again:
+            tools.append(Tool("collectstatic_noop", "collectstatic (Manifest), again",
+                              collectstatic_cmd(), env=env, warmup=False))
     res = rounds(tools, n, f"{name}, compression off")
     rmtree(cp_out)
     rmtree(static_root)
@@ -274,6 +276,7 @@ def bench_build_compressed(assetc: str, name: str, src: str, n: int, peers: bool
                           collectstatic_cmd(), prep=lambda: rmtree(static_root), env=env,
                           warmup=False))
     res = rounds(tools, n, f"{name}, compression on")
+    res["rounds"] = n
     res["compressed_files"] = len(compressed)
     res["compressed_bytes"] = sum(manifest["entries"][k]["size"] for k in compressed)
     rmtree(floor_dir)
@@ -569,8 +572,10 @@ def markdown(res: dict) -> str:
                 f"{fmt_r(ratio(r.get('collectstatic_noop'), r.get('assetc_noop')))} |")
         out.append("")
     if b.get("compressed"):
+        rounds_c = sorted({r["rounds"] for r in b["compressed"].values()})
         out += ["**Build, compression on** (br q11, zstd 19, gzip 9 of every compressible file "
-                "≥ 1 KiB; the CLIs get the same files and as many parallel jobs as cores).", "",
+                "≥ 1 KiB; the CLIs get the same files and as many parallel jobs as cores; "
+                f"{'/'.join(map(str, rounds_c))} round(s), no warm-up).", "",
                 "| corpus | compressed files | MiB | CLI floor | assetc cold | assetc / floor | "
                 "WhiteNoise cold | WhiteNoise / assetc |",
                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
@@ -646,15 +651,18 @@ def main() -> None:
     }, "corpora": {k: corpus_info(v) for k, v in corpora.items()}}
     if args.only != "serve":
         plain, compressed = {}, {}
-        for name, path in corpora.items():
-            if args.corpus and name not in args.corpus:
-                continue
-            plain[name] = bench_build_plain(assetc, name, path, runs, peers=True)
-            # br at quality 11 runs near 1 MB/s per core: the compressed comparison takes
-            # the real corpora only, and one round of the smallest in a quick run.
-            if name == "docs" or (name == "npm" and not quick):
+        # br at quality 11 runs near 1 MB/s per core: the compressed comparison takes the
+        # real corpora only, and one round of the smallest in a quick run.
+        plain_names = [n for n in corpora if n != "npm-min"]
+        compressed_names = ["npm-min"] if quick else ["npm-min", "docs", "npm"]
+        for name in plain_names:
+            if not args.corpus or name in args.corpus:
+                plain[name] = bench_build_plain(assetc, name, corpora[name], runs, peers=True,
+                                                peer_again=not quick)
+        for name in compressed_names:
+            if not args.corpus or name in args.corpus:
                 compressed[name] = bench_build_compressed(
-                    assetc, name, path, 1 if quick else runs, peers=True)
+                    assetc, name, corpora[name], 1 if quick else runs, peers=True)
         res["build"] = {"plain": plain, "compressed": compressed}
     if args.only != "build":
         res["serve"] = bench_serve(assetc, corpora["synth-10k"], 2, seconds, [64, 256])

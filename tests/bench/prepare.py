@@ -8,6 +8,7 @@
   - `npm`: real published front-end packages from the npm registry at pinned versions
     (Bootstrap's dist folder; Font Awesome Free's CSS, JS, webfonts, sprites and its
     ~2,000 SVG icons), with a small index page that loads them;
+  - `npm-min`: the part of `npm` a page loads (minified CSS and JS, web fonts);
   - `docs`: Sphinx's own documentation, built by Sphinx from its PyPI sdist;
   - `synth-N`: synthetic trees of N files (tests/bench/synth.py).
 
@@ -143,6 +144,35 @@ def ensure_npm() -> str:
     return out
 
 
+# The files a page using both packages loads in production: minified CSS and JS, and the
+# web fonts. Small enough for a quick run of the compressed comparison (brotli's quality 11
+# runs near 1 MB/s per core).
+NPM_MIN = ["vendor/bootstrap/dist/css/*.min.css", "vendor/bootstrap/dist/js/*.min.js",
+           "vendor/fontawesome/css/*.min.css", "vendor/fontawesome/js/*.min.js",
+           "vendor/fontawesome/webfonts/*"]
+
+
+def ensure_npm_min(npm: str) -> str:
+    import glob
+
+    out = os.path.join(CORPUS, "npm-min")
+    stamp = json.dumps([[p[:4] for p in NPM_PACKAGES], NPM_MIN])
+    if stamp_ok(out, stamp):
+        return out
+    tmp = out + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for pattern in NPM_MIN:
+        for path in glob.glob(os.path.join(npm, pattern)):
+            target = os.path.join(tmp, os.path.relpath(path, npm))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(path, target)
+    shutil.copyfile(os.path.join(npm, "index.html"), os.path.join(tmp, "index.html"))
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(tmp, out)
+    write_stamp(out, stamp)
+    return out
+
+
 def ensure_docs() -> str:
     out = os.path.join(CORPUS, "docs")
     stamp = json.dumps([SPHINX_SDIST, PYPI_PINS])
@@ -204,7 +234,8 @@ def prepare(synth_sizes: list[int]) -> dict[str, str]:
     os.makedirs(CORPUS, exist_ok=True)
     ensure_apt()
     ensure_venv()
-    corpora = {"npm": ensure_npm(), "docs": ensure_docs()}
+    npm = ensure_npm()
+    corpora = {"npm": npm, "npm-min": ensure_npm_min(npm), "docs": ensure_docs()}
     for n in synth_sizes:
         corpora[f"synth-{n // 1000}k"] = ensure_synth(n)
     return corpora
