@@ -4,13 +4,15 @@
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 
 /// Characters that must be escaped inside one URL path segment: the WHATWG path set plus
-/// `%` (names are encoded from their decoded form) and `/` (a segment never splits).
+/// `%` (names are encoded from their decoded form), `/` (a segment never splits) and `:`
+/// (a first segment with a colon would read as a scheme: `c:d.png`).
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
     .add(b'%')
     .add(b'/')
+    .add(b':')
     .add(b'<')
     .add(b'>')
     .add(b'?')
@@ -228,6 +230,10 @@ mod tests {
             "/img/a%20b.F.png"
         );
         assert_eq!(local("a.png").with_file_name("a.F.png"), "a.F.png");
+        // A colon in a first segment would make a scheme.
+        let rewritten = local("c%3Ad.png").with_file_name("c:d.F.png");
+        assert_eq!(rewritten, "c%3Ad.F.png");
+        assert!(matches!(classify(&rewritten), Reference::Local(_)));
     }
 
     #[test]

@@ -53,7 +53,9 @@ pub fn escape(value: &str, context: TextContext) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match context {
-            TextContext::CssString(q) if c == q || c == '\\' || c == '\n' => {
+            // CSS reads a raw CR, LF or FF as a newline, which ends a string: escape every
+            // control character.
+            TextContext::CssString(q) if c == q || c == '\\' || c.is_control() => {
                 out.push_str(&format!("\\{:x} ", c as u32));
             }
             TextContext::CssUnquotedUrl
@@ -63,17 +65,16 @@ pub fn escape(value: &str, context: TextContext) -> String {
             {
                 out.push_str(&format!("\\{:x} ", c as u32));
             }
-            TextContext::JsString(q)
-                if c == q || c == '\\' || c == '\n' || c == '\r' || (q == '`' && c == '$') =>
-            {
+            TextContext::JsString(q) if c == q || c == '\\' || (q == '`' && c == '$') => {
                 out.push('\\');
-                out.push(if c == '\n' {
-                    'n'
-                } else if c == '\r' {
-                    'r'
-                } else {
-                    c
-                });
+                out.push(c);
+            }
+            // JSON (which shares this context) forbids raw U+0000..U+001F in strings; these
+            // escapes mean the same in JS.
+            TextContext::JsString(_) if c == '\n' => out.push_str("\\n"),
+            TextContext::JsString(_) if c == '\r' => out.push_str("\\r"),
+            TextContext::JsString(_) if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
             }
             TextContext::Comment if c.is_whitespace() => out.push_str("%20"),
             _ => out.push(c),
@@ -165,6 +166,24 @@ mod tests {
             out,
             "a { background: url(x.F.png) } b { src: url('y.F.woff') }"
         );
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_strings() {
+        assert_eq!(
+            escape("a\rb\u{c}c.png", TextContext::CssString('"')),
+            "a\\d b\\c c.png"
+        );
+        assert_eq!(
+            escape("a\tb\nc\u{1}.png", TextContext::JsString('"')),
+            "a\\u0009b\\nc\\u0001.png"
+        );
+        let json = format!(
+            "{{\"src\":\"{}\"}}",
+            escape("a\tb.png", TextContext::JsString('"'))
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(parsed["src"], "a\tb.png");
     }
 
     #[test]
