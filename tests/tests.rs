@@ -7,6 +7,7 @@ mod compression;
 mod deploys;
 mod dev;
 mod faults;
+mod hostile;
 mod realworld;
 mod references;
 mod serve;

@@ -323,14 +323,23 @@ pub fn run(args: ServeArgs, config: &crate::config::Config) -> anyhow::Result<()
         }
         #[cfg(not(unix))]
         drop(reload);
-        let server =
-            actix_web::HttpServer::new(move || actix_web::App::new().service(mount.clone()))
-                .workers(workers)
-                .shutdown_timeout(shutdown_timeout)
-                .client_request_timeout(request_timeout)
-                .keep_alive(keep_alive)
-                .bind(&addrs[..])
-                .with_context(|| format!("cannot listen on `{bind}`"))?;
+        let server = actix_web::HttpServer::new(move || {
+            let fallback = mount.clone();
+            actix_web::App::new()
+                .service(mount.clone())
+                // Targets the root mount does not match (`*`, authority-form) get the
+                // mount's own answer (400, or 405 with Allow) instead of actix-web's bare
+                // 404 without Date or Cache-Control.
+                .default_service(actix_web::web::to(move |req: actix_web::HttpRequest| {
+                    std::future::ready(fallback.respond(&req))
+                }))
+        })
+        .workers(workers)
+        .shutdown_timeout(shutdown_timeout)
+        .client_request_timeout(request_timeout)
+        .keep_alive(keep_alive)
+        .bind(&addrs[..])
+        .with_context(|| format!("cannot listen on `{bind}`"))?;
         for addr in server.addrs() {
             eprintln!("listening on http://{addr}");
         }

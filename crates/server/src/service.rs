@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 
 use actix_web::dev::{fn_service, AppService, HttpServiceFactory, ResourceDef, ServiceRequest};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::Method;
+use actix_web::http::{Method, Version};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::build::{Build, LoadError, ResourceRoute, Route};
@@ -191,6 +191,11 @@ fn route<'a>(
     now: i64,
     date: &HeaderValue,
 ) -> Outcome<'a> {
+    // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, or with several Host lines
+    // or an invalid one (before anything else: such a request is not understood at all).
+    if !host_is_valid(req) {
+        return Outcome::BadRequest;
+    }
     let method = req.method();
     if method != Method::GET && method != Method::HEAD {
         return Outcome::MethodNotAllowed;
@@ -222,6 +227,57 @@ fn route<'a>(
             }
         }
     }
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host line; any request's Host, if
+/// present, is valid. HTTP/1.0 may omit it; HTTP/2 carries `:authority` instead.
+fn host_is_valid(req: &HttpRequest) -> bool {
+    let mut hosts = req.headers().get_all(header::HOST);
+    match (hosts.next(), hosts.next()) {
+        (None, _) => req.version() != Version::HTTP_11,
+        (Some(host), None) => valid_host(host.as_bytes()),
+        (Some(_), Some(_)) => false,
+    }
+}
+
+/// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2, RFC 3986 §3.2.2–3), where an empty value
+/// is allowed (§7.2: the target URI has no authority): an IP-literal in brackets, or a
+/// reg-name of unreserved characters, sub-delims and percent-encodings; a port of digits.
+fn valid_host(value: &[u8]) -> bool {
+    const SUB_DELIMS: &[u8] = b"!$&'()*+,;=";
+    let unreserved_or_sub =
+        |b: &u8| b.is_ascii_alphanumeric() || b"-._~".contains(b) || SUB_DELIMS.contains(b);
+    let (host_ok, port) = if let Some(literal) = value.strip_prefix(b"[") {
+        let Some(end) = literal.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let inside = &literal[..end];
+        let ok = !inside.is_empty() && inside.iter().all(|b| unreserved_or_sub(b) || *b == b':');
+        (ok, &literal[end + 1..])
+    } else {
+        let end = value.iter().position(|&b| b == b':').unwrap_or(value.len());
+        let name = &value[..end];
+        let mut ok = true;
+        let mut i = 0;
+        while i < name.len() && ok {
+            if name[i] == b'%' {
+                ok = name
+                    .get(i + 1..i + 3)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
+                i += 3;
+            } else {
+                ok = unreserved_or_sub(&name[i]);
+                i += 1;
+            }
+        }
+        (ok, &value[end..])
+    };
+    let port_ok = match port {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    host_ok && port_ok
 }
 
 fn represent<'a>(
@@ -331,5 +387,67 @@ fn log(
             });
             tracing::info!(target: ACCESS_LOG_TARGET, "{line}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn host_values() {
+        for good in [
+            "",
+            "localhost",
+            "localhost:8080",
+            "example.com:",
+            "127.0.0.1:80",
+            "[::1]",
+            "[::1]:8080",
+            "[v1.fe80::a+en1]",
+            "xn--bcher-kva.example",
+            "a%20b",
+            "host:99999999",
+        ] {
+            assert!(valid_host(good.as_bytes()), "{good:?}");
+        }
+        for bad in [
+            "a b",
+            "x/y",
+            "../../etc",
+            "a\\b",
+            "host:8o",
+            "host:80:80",
+            "[::1",
+            "[]",
+            "[::1]x",
+            "a%2",
+            "a%zz",
+            "user@host",
+            "a?b",
+            "a#b",
+            "\"x\"",
+        ] {
+            assert!(!valid_host(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn http11_needs_exactly_one_valid_host() {
+        let req = |version, hosts: &[&str]| {
+            let mut r = TestRequest::get().version(version);
+            for host in hosts {
+                r = r.append_header((header::HOST, *host));
+            }
+            host_is_valid(&r.to_http_request())
+        };
+        assert!(req(Version::HTTP_11, &["localhost"]));
+        assert!(!req(Version::HTTP_11, &[]));
+        assert!(!req(Version::HTTP_11, &["a", "a"]));
+        assert!(!req(Version::HTTP_11, &["a b"]));
+        assert!(req(Version::HTTP_10, &[]));
+        assert!(!req(Version::HTTP_10, &["x/y"]));
+        assert!(req(Version::HTTP_2, &[]));
     }
 }
