@@ -58,18 +58,6 @@ pub fn check_spans(source: &str, refs: &[TextRef]) {
     }
 }
 
-/// Values that `text_ref::escape` does not escape correctly yet (fuzz/known-bugs/README.md):
-/// CR and FF in CSS strings, and control characters in JSON strings. Remove this, and move
-/// the inputs in `fuzz/known-bugs/` into the corpus, once `escape` is fixed.
-fn hits_known_escape_bug(r: &TextRef) -> bool {
-    use assetc_pipeline::text_ref::TextContext;
-    match r.context {
-        TextContext::CssString(_) => r.value.contains(['\r', '\u{c}']),
-        TextContext::JsString('"') => r.value.chars().any(|c| c.is_control()),
-        _ => false,
-    }
-}
-
 /// Whether rewriting can be expected to read back in JS. The lexer recovers from an
 /// unterminated regex literal (invalid JS) by reading on, so it may report a string inside
 /// one, such as `"\.\/x.js"` in `/import "\.\/x.js";`. Writing a `/` where the source had
@@ -93,9 +81,8 @@ fn check_text_scanner(
     check_spans(source, &refs);
     let reads_back = reads_back(source, &refs);
 
-    // Splicing each value back, escaped for its context, reads back as the same values
-    // (except where an open bug in `escape` is known, so that fuzzing gets past it).
-    if reads_back && !refs.iter().any(hits_known_escape_bug) {
+    // Splicing each value back, escaped for its context, reads back as the same values.
+    if reads_back {
         let same = splice(source, refs.iter().map(|r| (r, r.value.clone())).collect());
         let again = scan(&same).unwrap_or_else(|| {
             panic!("splicing the values back made {source:?} unparsable: {same:?}")
