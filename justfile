@@ -56,6 +56,12 @@ fuzz seconds="60":
             -max_total_time={{seconds}} -max_len=65536 -timeout=10; \
     done
 
+# Soak (not part of `just test`): serve the demo build under wrk in rounds for SOAK_SECONDS
+# (default 600), sampling the server's RSS; fails unless RSS stays flat and no request fails
+soak:
+    cargo build --release --locked
+    bash tests/soak/soak.sh
+
 # Benchmarks vs cp -r, openssl, compression CLIs, collectstatic, WhiteNoise, nginx (long; target/bench/)
 bench:
     cargo build --release --locked
