@@ -616,3 +616,33 @@ fn command_line_conventions() {
     assert_eq!(run.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&run.stderr).contains("error: build of `nope` failed; `build` is unchanged: input directory `nope` does not exist"));
 }
+
+#[test]
+fn a_second_build_into_the_same_output_is_refused_while_one_runs() {
+    // Hold the lock a build takes (an exclusive flock on the output's parent directory).
+    let t = site();
+    let mut held = std::process::Command::new("flock")
+        .args(["--exclusive", "--nonblock", "--close"])
+        .arg(t.root())
+        .args(["sh", "-c", "echo locked; sleep 30"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(held.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let run = t.build(&[]);
+    let _ = held.kill();
+    let _ = held.wait();
+    run.failure(1);
+    let err = run.stderr();
+    assert!(
+        err.contains("another build into `") && err.contains("build` is running"),
+        "{err}"
+    );
+    t.build(&[]).success();
+}

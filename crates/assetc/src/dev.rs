@@ -117,12 +117,16 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
         .with_context(|| format!("input directory `{}` does not exist", input.display()))?;
     let output = match args.output.clone() {
         Some(dir) => dir,
-        None => std::env::temp_dir().join(format!(
-            "assetc-dev-{}",
-            fingerprint(&assetc_core::fingerprint::sha256(
-                input.to_string_lossy().as_bytes()
+        // One directory per input, holding the build, so that two `assetc dev` for two
+        // inputs never share the parent directory a build locks.
+        None => std::env::temp_dir()
+            .join(format!(
+                "assetc-dev-{}",
+                fingerprint(&assetc_core::fingerprint::sha256(
+                    input.to_string_lossy().as_bytes()
+                ))
             ))
-        )),
+            .join("build"),
     };
     let build_args = BuildArgs {
         input: Some(input.clone()),

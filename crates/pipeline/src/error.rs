@@ -56,6 +56,11 @@ pub enum BuildError {
         path = path.display()
     )]
     ChangedDuringBuild { path: PathBuf },
+    #[error(
+        "another build into `{output}` is running; hint: wait for it, or build into another `--output`",
+        output = output.display()
+    )]
+    Busy { output: PathBuf },
     #[error("`{a}` and `{b}` would both be served as `{served}`; hint: rename one of them")]
     NameClash {
         a: String,

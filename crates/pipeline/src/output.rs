@@ -14,6 +14,10 @@ pub struct Staging {
     dir: PathBuf,
     output: PathBuf,
     committed: bool,
+    /// An exclusive `flock` on the output's parent directory, held until the staging
+    /// directory is committed or removed: a second build into the same output fails instead
+    /// of removing this one's staging directory.
+    _lock: fs::File,
 }
 
 /// The name prefix of staging directories for `output`: hidden, and beside it so that the
@@ -35,6 +39,22 @@ impl Staging {
             .unwrap_or(Path::new("."));
         fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
         let prefix = staging_prefix(output);
+        // The lock is on the parent directory itself, so nothing is left beside the output.
+        let lock = fs::File::open(parent).map_err(BuildError::io(parent))?;
+        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(BuildError::Busy {
+                    output: output.to_path_buf(),
+                });
+            }
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: parent.to_path_buf(),
+                    source: e.into(),
+                })
+            }
+        }
         for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
             let entry = entry.map_err(BuildError::io(parent))?;
             if entry.file_name().to_string_lossy().starts_with(&prefix) {
@@ -47,6 +67,7 @@ impl Staging {
             dir,
             output: output.to_path_buf(),
             committed: false,
+            _lock: lock,
         })
     }
 
@@ -132,6 +153,23 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, ["build"]);
+    }
+
+    #[test]
+    fn a_second_build_into_the_same_output_is_refused_while_one_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("build");
+        let first = Staging::begin(&output).unwrap();
+        assert!(matches!(
+            Staging::begin(&output),
+            Err(BuildError::Busy { .. })
+        ));
+        assert!(
+            first.dir().exists(),
+            "the running build's staging directory is untouched"
+        );
+        drop(first);
+        Staging::begin(&output).unwrap();
     }
 
     #[test]
