@@ -23,7 +23,7 @@ test: && test-browser
 test-browser: browser-deps
     cargo build --locked --bin assetc
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
-        node --test --test-timeout=180000 tests/browser/browser.test.mjs
+        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs
 
 # Install what the browser test needs when missing: Debian's chromium, playwright-core (no browser download)
 browser-deps:

@@ -70,8 +70,12 @@ const LIVE_SCRIPT: &str = r#"(() => {
       const url = new URL(link.href, location.href);
       const next = urls[url.pathname];
       if (next) {
+        // Keep the reference's own form: only the file name changes.
+        const raw = link.getAttribute("href");
+        const oldName = url.pathname.split("/").pop();
+        const newName = next.split("/").pop();
         url.pathname = next;
-        link.href = url.href;
+        link.setAttribute("href", raw.includes(oldName) ? raw.replace(oldName, newName) : url.href);
         swapped += 1;
       }
     }
