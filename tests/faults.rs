@@ -223,3 +223,41 @@ fn a_file_over_2_gib_builds_with_modest_memory() {
         "peak memory {peak_kib} KiB for a 2 GiB file"
     );
 }
+
+#[test]
+fn a_tree_of_100_000_files_builds() {
+    let t = Tree::new();
+    for d in 0..100 {
+        let dir = t.input().join(format!("d{d}"));
+        fs::create_dir_all(&dir).unwrap();
+        for i in 0..1000 {
+            fs::write(dir.join(format!("f{i}.txt")), format!("file {d} {i}\n")).unwrap();
+        }
+    }
+    t.file("index.html", "<link rel=stylesheet href=d7/f7.txt>");
+    let run = t.build(&["--codings", "none"]);
+    run.success();
+    assert!(
+        run.stderr().contains("built 100001 files"),
+        "{}",
+        run.stderr()
+    );
+    let m = t.manifest();
+    let entries = m["entries"].as_object().unwrap();
+    assert_eq!(entries.len(), 100_001);
+    for logical in ["d0/f0.txt", "d57/f311.txt", "d99/f999.txt"] {
+        let served = entries[logical]["path"].as_str().unwrap();
+        let (d, f) = logical.split_once('/').unwrap();
+        let (dir, file) = (
+            d.trim_start_matches('d'),
+            f.trim_start_matches('f').trim_end_matches(".txt"),
+        );
+        assert_eq!(t.read(served), format!("file {dir} {file}\n"));
+    }
+    assert!(t.read("index.html").contains(
+        entries["d7/f7.txt"]["path"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("d7/")
+    ));
+}
