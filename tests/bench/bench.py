@@ -130,8 +130,19 @@ class Tool:
         self.warmup = warmup
         self.times: list[float] = []
         self.rss: list[int] = []
+        self.error: str | None = None
 
     def run(self, record: bool) -> None:
+        """Runs once; a failure is recorded (and reported) rather than ending the run."""
+        if self.error:
+            return
+        try:
+            self._run(record)
+        except Failed as e:
+            self.error = str(e)
+            log(f"{self.label} failed: {self.error[:1500]}")
+
+    def _run(self, record: bool) -> None:
         if self.prep:
             self.prep()
         cmd = self.cmd() if callable(self.cmd) else self.cmd
@@ -143,6 +154,8 @@ class Tool:
             self.rss.append(rss)
 
     def summary(self) -> dict:
+        if self.error or not self.times:
+            return {"label": self.label, "error": self.error or "no run"}
         return {"label": self.label, "median_s": statistics.median(self.times),
                 "min_s": min(self.times), "max_s": max(self.times), "runs": self.times,
                 "peak_rss_bytes": max(self.rss)}
@@ -504,9 +517,32 @@ def bench_startup(assetc: str, src: str, n: int) -> dict:
         manifest = json.load(f)
     entries = len(manifest["entries"])
     probe = "/" + manifest["entries"]["index.html"]["path"]
+    cmd = [assetc, "serve", "--root", root, "--bind", "127.0.0.1:0"]
+    result: dict = {"entries": entries, "memory_budget": "default"}
+    try:
+        Server("assetc", cmd).start(probe=probe).stop()
+    except Failed as e:
+        # Past its memory budget `assetc serve` keeps a descriptor per file: a build this
+        # size can exceed RLIMIT_NOFILE. Record that, then measure with a budget that
+        # holds every file the server reads into memory.
+        limit = subprocess.run(["bash", "-c", "ulimit -n"], capture_output=True, text=True,
+                               preexec_fn=raise_nofile).stdout.strip()
+        msg = str(e).splitlines()[0]
+        result["default_error"] = (f"too many open files at RLIMIT_NOFILE {limit}"
+                                   if "os error 24" in msg else msg[:300])
+        result["default_error_full"] = msg
+        total = sum(e["size"] for e in manifest["entries"].values())
+        budget = (total // (1 << 30) + 1) << 30
+        config = os.path.join(WORK, "serve-startup.toml")
+        with open(config, "w") as f:
+            f.write(f"[serve]\nmemory_budget = {budget}\n")
+        cmd[2:2] = ["--config", config]
+        result["memory_budget"] = budget
+        log(f"startup: default settings failed ({result['default_error'][:120]}...); "
+            f"measuring with memory_budget = {budget >> 30} GiB")
     samples = []
     for i in range(n):
-        s = Server("assetc", [assetc, "serve", "--root", root, "--bind", "127.0.0.1:0"])
+        s = Server("assetc", cmd)
         try:
             s.start(probe=probe)
             for path in list(manifest["entries"])[:: max(1, entries // 200)]:
@@ -516,7 +552,7 @@ def bench_startup(assetc: str, src: str, n: int) -> dict:
                             "rss_bytes": mem["VmRSS"], "peak_rss_bytes": mem["VmHWM"]})
         finally:
             s.stop()
-    return {"entries": entries, "samples": samples,
+    return {**result, "samples": samples,
             "first_response_s": statistics.median(x["first_response_s"] for x in samples),
             "listening_s": statistics.median(x["listening_s"] for x in samples),
             "rss_bytes": statistics.median(x["rss_bytes"] for x in samples),
@@ -530,11 +566,13 @@ def bench_startup(assetc: str, src: str, n: int) -> dict:
 def fmt_t(s: dict | None) -> str:
     if not s:
         return "–"
+    if "error" in s:
+        return "failed (see JSON)"
     return f"{s['median_s']:.3g} s ({s['peak_rss_bytes'] / MIB:.0f} MiB)"
 
 
 def ratio(a: dict | None, b: dict | None) -> float | None:
-    if not a or not b:
+    if not a or not b or "error" in a or "error" in b:
         return None
     return a["median_s"] / b["median_s"]
 
@@ -604,10 +642,18 @@ def markdown(res: dict) -> str:
                 f"**{r['ratio_rps']:.2f}x** | {a['p50_us'] / 1000:.2f} / {a['p99_us'] / 1000:.2f} ms | "
                 f"{n['p50_us'] / 1000:.2f} / {n['p99_us'] / 1000:.2f} ms |")
         out.append("")
+    for key in ("serve_error", "startup_error"):
+        if res.get(key):
+            out += [f"**{key.split('_')[0].capitalize()} benchmark failed:** "
+                    f"`{res[key].splitlines()[0][:300]}`", ""]
     st = res.get("startup")
     if st:
+        note = ""
+        if st.get("default_error"):
+            note = (f" with default settings it does not start ({st['default_error']});"
+                    f" measured with `memory_budget = {st['memory_budget'] >> 30} GiB`.")
         out += [f"**`assetc serve` start-up** on a {st['entries']:,}-entry build (compression "
-                f"off): listening after {st['listening_s']:.2f} s, first response after "
+                f"off):{note} Listening after {st['listening_s']:.2f} s, first response after "
                 f"{st['first_response_s']:.2f} s, resident memory {st['rss_bytes'] / MIB:.0f} MiB "
                 f"(peak {st['peak_rss_bytes'] / MIB:.0f} MiB), median of {len(st['samples'])}.", ""]
     return "\n".join(out)
@@ -665,9 +711,17 @@ def main() -> None:
                     assetc, name, corpora[name], 1 if quick else runs, peers=True)
         res["build"] = {"plain": plain, "compressed": compressed}
     if args.only != "build":
-        res["serve"] = bench_serve(assetc, corpora["synth-10k"], 2, seconds, [64, 256])
+        try:
+            res["serve"] = bench_serve(assetc, corpora["synth-10k"], 2, seconds, [64, 256])
+        except Failed as e:
+            res["serve_error"] = str(e)
+            log(f"serve benchmark failed: {e}")
         if "synth-100k" in corpora:
-            res["startup"] = bench_startup(assetc, corpora["synth-100k"], 3)
+            try:
+                res["startup"] = bench_startup(assetc, corpora["synth-100k"], 3)
+            except Failed as e:
+                res["startup_error"] = str(e)
+                log(f"start-up benchmark failed: {e}")
     table = markdown(res)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     for path in (os.path.join(BENCH, f"results-{mode}-{stamp}.json"),
