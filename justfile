@@ -15,13 +15,16 @@ build:
     cargo build --release --locked
     ./target/release/assetc build --input assets --output build
 
-# Run every test: unit, end-to-end (real binary, real sockets, curl), then the browser test
-test: && test-browser
+# Run every test: unit, end-to-end (real binary, real sockets, curl), then the browser tests
+test: && _browser-tests
     cargo test --workspace --locked
 
-# The browser test (tests/browser/): Chromium against the real `assetc serve`; screenshots in target/browser-artifacts/
-test-browser: browser-deps
+# The browser tests (tests/browser/): Chromium against the real binary; screenshots in target/browser-artifacts/
+test-browser: && _browser-tests
     cargo build --locked --bin assetc
+
+# tests/browser/ on the debug binary that `cargo test` (its features) or `cargo build` left
+_browser-tests: browser-deps
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
         node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs
 
