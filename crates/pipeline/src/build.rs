@@ -343,12 +343,27 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     let staging = Staging::begin(&output)?;
     let writing: std::collections::HashSet<usize> = to_write.iter().copied().collect();
     progress.phase("writing", nodes.len() as u64);
+    // Every directory once, parents first, rather than a create_dir_all per file.
+    let dirs: BTreeSet<&Path> = manifest
+        .entries
+        .values()
+        .filter_map(|e| Path::new(&e.path).parent())
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    for dir in dirs {
+        let dir = staging.dir().join(dir);
+        match fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                fs::create_dir_all(&dir).map_err(BuildError::io(&dir))?
+            }
+            _ => {}
+        }
+    }
     let results: Vec<(usize, Option<Written>)> = (0..nodes.len())
         .into_par_iter()
         .map(|i| {
             let entry = &manifest.entries[paths[i].as_str()];
             let target = staging.dir().join(&entry.path);
-            create_parent(&target)?;
             if !writing.contains(&i) && link_entry(&output, staging.dir(), entry).is_ok() {
                 progress.advance(1);
                 return Ok((i, None));
@@ -657,7 +672,14 @@ fn name_one(
     } else {
         fingerprinted_name(logical, cycle_fingerprint.unwrap_or(&fingerprint(&digest)))
     };
-    let integrity = bytes.as_ref().map(|b| integrity(&Sha384::digest(b)));
+    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
+    // attributes; otherwise `write_entry` computes it for the files it writes, and a
+    // reused entry keeps the previous build's.
+    let integrity = if ctx.options.sri {
+        bytes.as_ref().map(|b| integrity(&Sha384::digest(b)))
+    } else {
+        None
+    };
     let content_type = content_type::content_type(logical.as_str(), head);
     Ok((
         Named {
@@ -953,15 +975,24 @@ fn totals(manifest: &Manifest, report: &mut BuildReport) {
     }
 }
 
+thread_local! {
+    /// One read buffer per worker: a fresh zeroed 256 KiB per file costs more than hashing
+    /// a small file.
+    static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
+}
+
 /// Hashes a file as a stream: SHA-256, size, and its first KiB (for the charset).
 fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
+    BUFFER.with(|b| hash_file_with(path, &mut b.borrow_mut()))
+}
+
+fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(Digest, u64, Vec<u8>), BuildError> {
     let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
     let mut size = 0u64;
     let mut head = Vec::new();
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match reader.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -984,16 +1015,22 @@ fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
 /// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
 /// have changed since it was hashed); returns the SRI of the bytes.
 fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {
+    BUFFER.with(|b| copy_verified_with(from, to, expected, &mut b.borrow_mut()))
+}
+
+fn copy_verified_with(
+    from: &Path,
+    to: &Path,
+    expected: &Digest,
+    buf: &mut [u8],
+) -> Result<String, BuildError> {
     let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
-    let mut writer = std::io::BufWriter::with_capacity(
-        256 * 1024,
-        fs::File::create(to).map_err(BuildError::io(to))?,
-    );
+    // Whole chunks go straight to the file: no second buffer.
+    let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
     let mut sha256 = Sha256::new();
     let mut sha384 = Sha384::new();
-    let mut buf = vec![0u8; 256 * 1024];
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match reader.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -1008,7 +1045,6 @@ fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, Bu
         sha384.update(&buf[..n]);
         writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
     }
-    writer.flush().map_err(BuildError::io(to))?;
     if &<[u8; 32]>::from(sha256.finalize()) != expected {
         return Err(BuildError::ChangedDuringBuild {
             path: from.to_path_buf(),

@@ -72,13 +72,15 @@ pub fn compressible(content_type: &str) -> bool {
 /// Compresses the file at `from` into `to`, streaming, and returns the encoded size and
 /// SHA-256.
 pub fn compress_file(from: &Path, to: &Path, coding: Coding) -> io::Result<(u64, Digest)> {
-    let reader = BufReader::with_capacity(256 * 1024, File::open(from)?);
+    let file = File::open(from)?;
+    let len = file.metadata()?.len();
+    let reader = BufReader::with_capacity(256 * 1024, file);
     let writer = HashingWriter {
         inner: BufWriter::with_capacity(256 * 1024, File::create(to)?),
         hasher: Sha256::new(),
         size: 0,
     };
-    let writer = compress(reader, writer, coding)?;
+    let writer = compress(reader, writer, coding, len)?;
     let HashingWriter {
         mut inner,
         hasher,
@@ -88,12 +90,25 @@ pub fn compress_file(from: &Path, to: &Path, coding: Coding) -> io::Result<(u64,
     Ok((size, hasher.finalize().into()))
 }
 
-fn compress<R: Read, W: Write>(mut reader: R, writer: W, coding: Coding) -> io::Result<W> {
+fn compress<R: Read, W: Write>(
+    mut reader: R,
+    writer: W,
+    coding: Coding,
+    len: u64,
+) -> io::Result<W> {
     match coding {
         Coding::Br => {
+            // A window no larger than the input: the same bytes' matches, far smaller
+            // tables to allocate and clear (quality 11's binary-tree hasher is 8 bytes per
+            // window position).
+            let mut lgwin = 10;
+            while lgwin < 22 && (1u64 << lgwin) - 16 < len {
+                lgwin += 1;
+            }
             let params = brotli::enc::BrotliEncoderParams {
                 quality: 11,
-                lgwin: 22,
+                lgwin,
+                size_hint: len as usize,
                 ..Default::default()
             };
             let mut writer = writer;
@@ -102,6 +117,9 @@ fn compress<R: Read, W: Write>(mut reader: R, writer: W, coding: Coding) -> io::
         }
         Coding::Zstd => {
             let mut encoder = zstd::stream::Encoder::new(writer, 19)?;
+            // The size lets zstd shrink its window and tables to the input (level 19's
+            // are tens of MiB, cleared for every file otherwise).
+            encoder.set_pledged_src_size(Some(len))?;
             // RFC 9659: browsers accept windows of at most 8 MiB.
             encoder.window_log(23)?;
             encoder.include_checksum(false)?;
