@@ -646,3 +646,15 @@ fn a_second_build_into_the_same_output_is_refused_while_one_runs() {
     );
     t.build(&[]).success();
 }
+
+#[test]
+fn a_rebuild_that_changes_nothing_still_removes_what_a_killed_build_left() {
+    let t = site();
+    t.build(&[]).success();
+    let leftover = t.root().join(".build.assetc-staging-999999");
+    fs::create_dir_all(leftover.join("css")).unwrap();
+    let run = t.build(&[]);
+    run.success();
+    assert!(run.stderr().contains("(unchanged)"), "{}", run.stderr());
+    assert!(!leftover.exists(), "the killed build's staging directory is still there");
+}

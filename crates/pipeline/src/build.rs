@@ -331,6 +331,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
             && prev.manifest == manifest
             && prev.config_key.as_deref() == Some(config_key.as_str())
         {
+            // Nothing to write, but what killed builds left beside the output still goes.
+            crate::output::tidy(&output)?;
             report.changed = false;
             report.reused = nodes.len();
             report.generations = prev.generations.generations.len().max(1);

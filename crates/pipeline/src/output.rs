@@ -29,38 +29,50 @@ fn staging_prefix(output: &Path) -> String {
     format!(".{name}.assetc-staging-")
 }
 
+/// Takes the exclusive lock on `output`'s parent directory (creating the parent) and removes
+/// the staging directories that earlier, killed builds left beside `output`. The lock is on
+/// the directory itself, so nothing is left beside the output.
+fn lock_and_tidy(output: &Path) -> Result<(fs::File, PathBuf, String), BuildError> {
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+    let prefix = staging_prefix(output);
+    let lock = fs::File::open(parent).map_err(BuildError::io(parent))?;
+    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => {
+            return Err(BuildError::Busy {
+                output: output.to_path_buf(),
+            });
+        }
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: parent.to_path_buf(),
+                source: e.into(),
+            })
+        }
+    }
+    for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
+        let entry = entry.map_err(BuildError::io(parent))?;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            remove_tree(&entry.path()).map_err(BuildError::io(entry.path()))?;
+        }
+    }
+    Ok((lock, parent.to_path_buf(), prefix))
+}
+
+/// Removes what killed builds left beside `output`, for a build that writes nothing itself.
+pub fn tidy(output: &Path) -> Result<(), BuildError> {
+    lock_and_tidy(output).map(|_| ())
+}
+
 impl Staging {
     /// Removes staging directories that earlier, killed builds left beside `output`, then
     /// creates a fresh one.
     pub fn begin(output: &Path) -> Result<Self, BuildError> {
-        let parent = output
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
-        let prefix = staging_prefix(output);
-        // The lock is on the parent directory itself, so nothing is left beside the output.
-        let lock = fs::File::open(parent).map_err(BuildError::io(parent))?;
-        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::WOULDBLOCK) => {
-                return Err(BuildError::Busy {
-                    output: output.to_path_buf(),
-                });
-            }
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: parent.to_path_buf(),
-                    source: e.into(),
-                })
-            }
-        }
-        for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
-            let entry = entry.map_err(BuildError::io(parent))?;
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                remove_tree(&entry.path()).map_err(BuildError::io(entry.path()))?;
-            }
-        }
+        let (lock, parent, prefix) = lock_and_tidy(output)?;
         let dir = parent.join(format!("{prefix}{}", std::process::id()));
         fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
         Ok(Self {
