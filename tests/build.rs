@@ -656,5 +656,8 @@ fn a_rebuild_that_changes_nothing_still_removes_what_a_killed_build_left() {
     let run = t.build(&[]);
     run.success();
     assert!(run.stderr().contains("(unchanged)"), "{}", run.stderr());
-    assert!(!leftover.exists(), "the killed build's staging directory is still there");
+    assert!(
+        !leftover.exists(),
+        "the killed build's staging directory is still there"
+    );
 }
