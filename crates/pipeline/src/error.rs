@@ -30,10 +30,13 @@ pub enum BuildError {
     )]
     NotABuild { path: PathBuf },
     #[error(
-        "the previous build's manifest `{path}` cannot be read: {message}; hint: remove the output directory and build again",
+        "the previous build's record `{path}` cannot be read; hint: remove the output directory and build again",
         path = path.display()
     )]
-    PreviousManifest { path: PathBuf, message: String },
+    PreviousManifest {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The operating system's reason is the error's source (printed after it in a chain).
     #[error("`{path}`", path = path.display())]
     Io { path: PathBuf, source: io::Error },

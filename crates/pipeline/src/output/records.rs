@@ -37,7 +37,7 @@ impl Records {
                 Generations::from_json(&bytes)
                     .map_err(|e| BuildError::PreviousManifest {
                         path: path.clone(),
-                        message: e.to_string(),
+                        source: e.into(),
                     })?
                     .generations
             }
@@ -113,7 +113,7 @@ fn read_manifest(root: &Path) -> Result<Option<Manifest>, BuildError> {
                 .map(Some)
                 .map_err(|e| BuildError::PreviousManifest {
                     path,
-                    message: e.to_string(),
+                    source: e.into(),
                 })
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
