@@ -645,7 +645,7 @@ fn a_second_build_or_a_clean_of_the_same_output_is_refused_while_one_runs() {
     let _ = held.wait();
     build.failure(1);
     let busy = format!(
-        "error: another assetc build or clean of `{}` is running\nhint: wait for it to finish\n",
+        "another assetc build or clean of `{}` is running\nhint: wait for it to finish\n",
         t.root().join("build").canonicalize().unwrap().display()
     );
     assert!(build.stderr().contains(&busy), "{}", build.stderr());

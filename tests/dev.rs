@@ -154,7 +154,9 @@ fn a_change_shows_up_as_a_new_fingerprinted_url_and_every_response_is_no_store()
     let (status, headers, page) = dev.get("/");
     assert!(status.contains("200"), "{status}");
     assert!(
-        page.contains("<script src=\"/__assetc/live.js\"></script></head>"),
+        page.contains(
+            "<script src=\"/__assetc/live.js\" data-events=\"/__assetc/events\"></script></head>"
+        ),
         "the live-reload script is injected: {page}"
     );
     let first = css_url(&page);
