@@ -217,31 +217,18 @@ fn string_body(source: &str, start: usize, end: usize) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::text_ref::{splice, LineIndex};
+    use crate::scan::text_ref::splice;
+    use crate::scan::text_ref::testkit::{self, raw};
 
-    fn values(source: &str) -> Vec<String> {
-        scan_css(source).into_iter().map(|r| r.value).collect()
-    }
-
-    /// Checks the invariants every scan must keep, then returns the references.
+    /// The scan of `source`, its invariants checked (and no reference is empty).
     fn scan_checked(source: &str) -> Vec<TextRef> {
-        let refs = scan_css(source);
-        let index = LineIndex::new(source);
-        let mut previous_end = 0;
-        for r in &refs {
-            assert!(
-                r.span.start >= previous_end && r.span.end <= source.len(),
-                "{r:?} in {source:?}"
-            );
-            assert!(source.is_char_boundary(r.span.start) && source.is_char_boundary(r.span.end));
-            assert_eq!((r.line, r.column), index.line_column(r.span.start));
-            previous_end = r.span.end;
-        }
+        let refs = testkit::check(source, scan_css(source));
+        assert!(refs.iter().all(|r| !r.value.is_empty()), "{refs:?}");
         refs
     }
 
-    fn raw<'a>(source: &'a str, r: &TextRef) -> &'a str {
-        &source[r.span.clone()]
+    fn values(source: &str) -> Vec<String> {
+        scan_checked(source).into_iter().map(|r| r.value).collect()
     }
 
     #[test]
@@ -485,10 +472,7 @@ mod tests {
                    @font-face { src: url(g.eot?#iefix) format('eot'), local('G'), url(h.svg%23h) }";
         let refs = scan_checked(src);
         assert_eq!(refs.len(), 9);
-        let same: Vec<_> = refs.iter().map(|r| (r, r.value.clone())).collect();
-        assert_eq!(splice(src, same), src);
-        let raws: Vec<_> = refs.iter().map(|r| (r, raw(src, r).to_owned())).collect();
-        assert_eq!(splice(src, raws), src);
+        testkit::assert_splices_back(src, &refs);
     }
 
     #[test]
@@ -513,15 +497,7 @@ mod tests {
     fn rewritten_values_needing_escapes_read_back_as_themselves() {
         let src = "a { b: url(x.png); c: url('y.png') } @import \"z.css\";";
         let refs = scan_checked(src);
-        let new = ["a b(1).png", "it's.png", "q\"\\.css"];
-        let out = splice(
-            src,
-            refs.iter()
-                .zip(new)
-                .map(|(r, v)| (r, v.to_owned()))
-                .collect(),
-        );
-        assert_eq!(values(&out), new);
+        testkit::assert_reads_back(src, &refs, &["a b(1).png", "it's.png", "q\"\\.css"], values);
     }
 
     #[test]
@@ -584,19 +560,9 @@ mod tests {
             "\\\n",
             "\x0c",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        for _ in 0..3000 {
-            let mut src = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                src.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
-            for r in scan_checked(&src) {
-                assert!(!r.value.is_empty());
-            }
-        }
+        testkit::garbage(PIECES, 0x2545_f491_4f6c_dd1d, 3000, 40, |src| {
+            scan_checked(src);
+        });
     }
 
     #[test]

@@ -708,7 +708,15 @@ fn unicode_escape(chars: &mut Peekable<Chars<'_>>) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::text_ref::{splice, LineIndex};
+    use crate::scan::text_ref::splice;
+    use crate::scan::text_ref::testkit::{self, raw};
+
+    /// The scan of `source`, its invariants checked (and no reference is empty).
+    fn scan_checked(source: &str) -> Vec<TextRef> {
+        let refs = testkit::check(source, scan_js(source));
+        assert!(refs.iter().all(|r| !r.value.is_empty()), "{refs:?}");
+        refs
+    }
 
     fn values(source: &str) -> Vec<String> {
         scan_checked(source).into_iter().map(|r| r.value).collect()
@@ -716,28 +724,6 @@ mod tests {
 
     fn none() -> Vec<String> {
         Vec::new()
-    }
-
-    /// Checks the invariants every scan must keep, then returns the references.
-    fn scan_checked(source: &str) -> Vec<TextRef> {
-        let refs = scan_js(source);
-        let index = LineIndex::new(source);
-        let mut previous_end = 0;
-        for r in &refs {
-            assert!(
-                r.span.start >= previous_end && r.span.end <= source.len(),
-                "{r:?} in {source:?}"
-            );
-            assert!(source.is_char_boundary(r.span.start) && source.is_char_boundary(r.span.end));
-            assert_eq!((r.line, r.column), index.line_column(r.span.start));
-            assert!(!r.value.is_empty());
-            previous_end = r.span.end;
-        }
-        refs
-    }
-
-    fn raw<'a>(source: &'a str, r: &TextRef) -> &'a str {
-        &source[r.span.clone()]
     }
 
     #[test]
@@ -1093,10 +1079,7 @@ cont.js"; import "./\uD83D\uDE00.js"; new URL(`t\`ick.png`, import.meta.url);"#;
                    const u = new URL(`d.png`, import.meta.url);\n//# sourceMappingURL=e.js.map\n";
         let refs = scan_checked(src);
         assert_eq!(refs.len(), 5);
-        let same: Vec<_> = refs.iter().map(|r| (r, r.value.clone())).collect();
-        assert_eq!(splice(src, same), src);
-        let raws: Vec<_> = refs.iter().map(|r| (r, raw(src, r).to_owned())).collect();
-        assert_eq!(splice(src, raws), src);
+        testkit::assert_splices_back(src, &refs);
     }
 
     #[test]
@@ -1122,15 +1105,12 @@ cont.js"; import "./\uD83D\uDE00.js"; new URL(`t\`ick.png`, import.meta.url);"#;
     fn rewritten_values_needing_escapes_read_back_as_themselves() {
         let src = "import './a.js'; import(\"./b.js\"); new URL(`c.png`, import.meta.url)";
         let refs = scan_checked(src);
-        let new = ["./it's.js", "./q\"\\.js", "./${x}`.png"];
-        let out = splice(
+        testkit::assert_reads_back(
             src,
-            refs.iter()
-                .zip(new)
-                .map(|(r, v)| (r, v.to_owned()))
-                .collect(),
+            &refs,
+            &["./it's.js", "./q\"\\.js", "./${x}`.png"],
+            values,
         );
-        assert_eq!(values(&out), new);
     }
 
     #[test]
@@ -1220,17 +1200,9 @@ cont.js"; import "./\uD83D\uDE00.js"; new URL(`t\`ick.png`, import.meta.url);"#;
             "\\u00",
             ";",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        for _ in 0..5000 {
-            let mut src = String::new();
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                src.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
-            scan_checked(&src);
-        }
+        testkit::garbage(PIECES, 0x9e37_79b9_7f4a_7c15, 5000, 40, |src| {
+            scan_checked(src);
+        });
     }
 
     #[test]

@@ -367,31 +367,25 @@ impl JsonParser<'_, '_> {
 mod tests {
     use super::*;
     use crate::scan::text_ref::splice;
+    use crate::scan::text_ref::testkit;
+
+    /// The scan of `source`, its invariants checked: each span is a whole JSON string's
+    /// contents.
+    fn scan_checked(source: &str, paths: &[&str]) -> Vec<TextRef> {
+        let refs = testkit::check(source, scan_json(source, paths).unwrap());
+        for r in &refs {
+            assert_eq!(&source[r.span.start - 1..r.span.start], "\"", "{r:?}");
+            assert_eq!(&source[r.span.end..r.span.end + 1], "\"", "{r:?}");
+            assert_eq!(r.context, TextContext::JsString('"'));
+        }
+        refs
+    }
 
     fn values(source: &str, paths: &[&str]) -> Vec<String> {
         scan_checked(source, paths)
             .into_iter()
             .map(|r| r.value)
             .collect()
-    }
-
-    /// Checks the invariants every scan must keep, then returns the references.
-    fn scan_checked(source: &str, paths: &[&str]) -> Vec<TextRef> {
-        let refs = scan_json(source, paths).unwrap();
-        let index = LineIndex::new(source);
-        let mut previous_end = 0;
-        for r in &refs {
-            assert!(
-                r.span.start >= previous_end && r.span.end <= source.len(),
-                "{r:?}"
-            );
-            assert_eq!(&source[r.span.start - 1..r.span.start], "\"");
-            assert_eq!(&source[r.span.end..r.span.end + 1], "\"");
-            assert_eq!((r.line, r.column), index.line_column(r.span.start));
-            assert_eq!(r.context, TextContext::JsString('"'));
-            previous_end = r.span.end;
-        }
-        refs
     }
 
     fn error(source: &str) -> JsonError {
@@ -546,8 +540,8 @@ mod tests {
     #[test]
     fn splicing_every_reference_with_its_own_value_reproduces_the_source() {
         let refs = scan_checked(MANIFEST, WEB_MANIFEST_PATHS);
-        let same: Vec<_> = refs.iter().map(|r| (r, r.value.clone())).collect();
-        assert_eq!(splice(MANIFEST, same), MANIFEST);
+        assert_eq!(refs.len(), 4);
+        testkit::assert_splices_back(MANIFEST, &refs);
     }
 
     #[test]
@@ -563,7 +557,7 @@ mod tests {
         let out = splice(src, vec![(&refs[0], tricky.to_owned())]);
         let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(parsed["file"], tricky);
-        assert_eq!(values(&out, SOURCE_MAP_PATHS), [tricky]);
+        testkit::assert_reads_back(src, &refs, &[tricky], |out| values(out, SOURCE_MAP_PATHS));
     }
 
     #[test]
@@ -610,34 +604,28 @@ mod tests {
             "\u{1F600}",
             "\"a.png\"",
         ];
-        let mut state = 0x1234_5678_9abc_def1_u64;
-        for _ in 0..5000 {
-            let mut src = String::new();
-            for _ in 0..(state % 30) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                src.push_str(PIECES[(state % PIECES.len() as u64) as usize]);
-            }
-            match scan_json(&src, WEB_MANIFEST_PATHS) {
+        // A differential check: the scanner accepts exactly what serde_json accepts.
+        testkit::garbage(PIECES, 0x1234_5678_9abc_def1, 5000, 30, |src| {
+            match scan_json(src, WEB_MANIFEST_PATHS) {
                 Ok(refs) => {
                     // serde_json also rejects lone surrogates, which RFC 8259 allows.
                     assert!(
-                        serde_json::from_str::<serde_json::Value>(&src).is_ok()
+                        serde_json::from_str::<serde_json::Value>(src).is_ok()
                             || src.contains("\\uD83D"),
                         "accepted {src:?}"
                     );
-                    assert!(refs.iter().all(|r| r.span.end < src.len()));
+                    let refs = testkit::check(src, refs);
+                    assert!(refs.iter().all(|r| r.span.end < src.len()), "{refs:?}");
                 }
                 Err(e) => {
                     assert!(
-                        serde_json::from_str::<serde_json::Value>(&src).is_err(),
+                        serde_json::from_str::<serde_json::Value>(src).is_err(),
                         "rejected {src:?}: {e}"
                     );
                     assert!(e.line >= 1 && e.column >= 1);
                 }
             }
-        }
+        });
     }
 
     #[test]

@@ -247,3 +247,92 @@ mod tests {
         );
     }
 }
+
+/// The scanners' test kit, written once for the CSS, JS and JSON scanners' tests: the
+/// invariants every scan keeps, the splice round trips, and a generator of garbage built
+/// from a format's pieces.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use super::{splice, LineIndex, TextRef};
+
+    /// Asserts what every scan of `source` keeps (spans in bounds, on character
+    /// boundaries, sorted and disjoint; each line and column the one [`LineIndex`] gives)
+    /// and returns the references.
+    #[track_caller]
+    pub(crate) fn check(source: &str, refs: Vec<TextRef>) -> Vec<TextRef> {
+        let index = LineIndex::new(source);
+        let mut previous_end = 0;
+        for r in &refs {
+            assert!(
+                r.span.start >= previous_end && r.span.end <= source.len(),
+                "{r:?} in {source:?}"
+            );
+            assert!(
+                source.is_char_boundary(r.span.start) && source.is_char_boundary(r.span.end),
+                "{r:?} splits a character in {source:?}"
+            );
+            assert_eq!(
+                (r.line, r.column),
+                index.line_column(r.span.start),
+                "{r:?} in {source:?}"
+            );
+            previous_end = r.span.end;
+        }
+        refs
+    }
+
+    /// The text of `r`'s span, escapes and all.
+    pub(crate) fn raw<'a>(source: &'a str, r: &TextRef) -> &'a str {
+        &source[r.span.clone()]
+    }
+
+    /// Splicing every reference back, with its own value or with its raw text, gives the
+    /// source byte for byte.
+    #[track_caller]
+    pub(crate) fn assert_splices_back(source: &str, refs: &[TextRef]) {
+        let same = refs.iter().map(|r| (r, r.value.clone())).collect();
+        assert_eq!(splice(source, same), source, "values spliced back");
+        let raws = refs
+            .iter()
+            .map(|r| (r, raw(source, r).to_owned()))
+            .collect();
+        assert_eq!(splice(source, raws), source, "raw texts spliced back");
+    }
+
+    /// Splicing `new` values (needing escapes in their contexts) over `refs` gives a text
+    /// whose `values` are exactly `new`.
+    #[track_caller]
+    pub(crate) fn assert_reads_back(
+        source: &str,
+        refs: &[TextRef],
+        new: &[&str],
+        values: impl Fn(&str) -> Vec<String>,
+    ) {
+        assert_eq!(refs.len(), new.len());
+        let replacements = refs.iter().zip(new).map(|(r, v)| (r, (*v).to_owned()));
+        let out = splice(source, replacements.collect());
+        assert_eq!(values(&out), new, "in {out:?}");
+    }
+
+    /// Calls `check` on `rounds` texts, each up to `max_pieces` of `pieces` picked by a
+    /// xorshift generator seeded with `seed`: the same texts on every run.
+    pub(crate) fn garbage(
+        pieces: &[&str],
+        seed: u64,
+        rounds: usize,
+        max_pieces: u64,
+        mut check: impl FnMut(&str),
+    ) {
+        let mut state = seed;
+        for _ in 0..rounds {
+            let mut text = String::new();
+            for _ in 0..(state % max_pieces) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push_str(pieces[(state % pieces.len() as u64) as usize]);
+            }
+            check(&text);
+        }
+    }
+}

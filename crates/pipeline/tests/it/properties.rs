@@ -9,9 +9,7 @@ use std::collections::HashMap;
 use assetc_pipeline::references::{rewrite, Edit, Format};
 use proptest::prelude::*;
 
-#[allow(dead_code)]
-#[path = "../../../fuzz/src/pipeline_checks.rs"]
-mod checks;
+use crate::checks;
 
 /// One piece of a generated document: literal text, or a reference written through a
 /// template whose `{}` is the reference's value.

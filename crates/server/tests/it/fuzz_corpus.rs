@@ -2,11 +2,7 @@
 //! checks the fuzz targets run (`fuzz/src/server_checks.rs`), so that CI exercises every seed and
 //! every regression input on the stable toolchain. See README.md, "Fuzzing".
 
-#[allow(dead_code)]
-#[path = "../../../fuzz/src/server_checks.rs"]
-mod checks;
-#[path = "../../../fuzz/src/replay.rs"]
-mod replay;
+use crate::{checks, replay};
 
 fn corpus() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus")

@@ -2,18 +2,16 @@
 //! stay servable, a new build replaces the served one without a restart, requests in
 //! flight finish on the build they started with, and a broken build is refused.
 
-mod support;
-
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::common::fixture::Fixture;
+use crate::common::http::Http;
+use crate::common::server::InProcess;
+use crate::common::{copy_tree, TIMEOUT};
 use assetc_server::{Build, Mount, Options, Watcher};
-use support::{copy_dir, Fixture, Server};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const WAIT: Duration = Duration::from_secs(20);
 
 /// The first release: the usual site, its stylesheet with variants.
 fn v1() -> Fixture {
@@ -28,7 +26,7 @@ fn v1() -> Fixture {
 /// `about.html` and the big file gone, the previous generation kept.
 fn next(previous: &Fixture, page: &str) -> Fixture {
     let mut f = Fixture::new();
-    copy_dir(previous.root(), f.root());
+    copy_tree(previous.root(), f.root());
     f.manifest = previous.manifest.clone();
     f.manifest.entries.remove("about.html");
     f.manifest.entries.remove("media/big.bin");
@@ -61,7 +59,7 @@ impl Root {
     fn deploy(&self, release: &Fixture) {
         let next = self.dir.path().join(".next");
         let previous = self.dir.path().join(".previous");
-        copy_dir(release.root(), &next);
+        copy_tree(release.root(), &next);
         if self.path().exists() {
             std::fs::rename(self.path(), &previous).unwrap();
         }
@@ -72,9 +70,9 @@ impl Root {
     }
 }
 
-fn start(root: &Path) -> (Mount, Server) {
+fn start(root: &Path) -> (Mount, InProcess) {
     let mount = Mount::new("/", Build::open(root, &Options::default()).unwrap());
-    let server = Server::start_mount(mount.clone());
+    let server = InProcess::start_mount(mount.clone());
     (mount, server)
 }
 
@@ -87,7 +85,7 @@ fn older_generations_fingerprinted_files_are_served_entry_points_from_the_newest
     assert_eq!(build.older_generations(), [a.generation_id()]);
     // The previous stylesheet and the big file the new build dropped.
     assert_eq!(build.older_urls(), 2);
-    let s = Server::start(b.root(), &Options::default());
+    let s = InProcess::start(b.root(), &Options::default());
 
     let old_css = a.entry("css/app.css");
     let r = s.get(&format!("/{}", old_css.path));
@@ -145,7 +143,7 @@ fn problems_with_older_generations_are_logged_never_fatal() {
     let old_css = a.entry("css/app.css").path.clone();
     let old_big = a.entry("media/big.bin").path.clone();
     std::fs::remove_file(b.root().join(&old_css)).unwrap();
-    let s = Server::start(b.root(), &Options::default());
+    let s = InProcess::start(b.root(), &Options::default());
     assert_eq!(s.get(&format!("/{old_css}")).status, 404);
     assert_eq!(
         s.get(&format!("/{old_big}")).status,
@@ -184,26 +182,6 @@ fn problems_with_older_generations_are_logged_never_fatal() {
     );
 }
 
-/// Sends a GET and reads the status line and some of the body: the response is in flight.
-fn start_get(server: &Server, target: &str) -> (TcpStream, Vec<u8>) {
-    let mut stream = TcpStream::connect(server.addr).unwrap();
-    stream.set_read_timeout(Some(WAIT)).unwrap();
-    stream
-        .write_all(
-            format!("GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
-        )
-        .unwrap();
-    let mut first = vec![0; 16 * 1024];
-    let n = stream.read(&mut first).unwrap();
-    first.truncate(n);
-    assert!(
-        first.starts_with(b"HTTP/1.1 200"),
-        "{:?}",
-        String::from_utf8_lossy(&first)
-    );
-    (stream, first)
-}
-
 #[test]
 fn a_reload_swaps_builds_and_in_flight_responses_finish_on_the_old_one() {
     let mut a = v1();
@@ -218,7 +196,7 @@ fn a_reload_swaps_builds_and_in_flight_responses_finish_on_the_old_one() {
     let (mount, s) = start(&root.path());
     assert_eq!(mount.build().generation(), a.generation_id());
 
-    let (mut in_flight, first) = start_get(&s, &format!("/{big_path}"));
+    let in_flight = s.start_get(&format!("/{big_path}"));
 
     // The next release drops the file; the old tree is deleted when it is swapped in.
     let mut b = next(&a, "<!doctype html><title>b</title>\n");
@@ -238,15 +216,9 @@ fn a_reload_swaps_builds_and_in_flight_responses_finish_on_the_old_one() {
     assert_eq!(s.get("/").text(), "<!doctype html><title>b</title>\n");
     assert_eq!(s.get(&format!("/{big_path}")).status, 404);
     // The request in flight finishes, whole, on the old build.
-    let mut all = first;
-    in_flight.read_to_end(&mut all).unwrap();
-    let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
-    assert_eq!(
-        all.len() - head_end,
-        big.len(),
-        "the in-flight body was cut"
-    );
-    assert!(all[head_end..] == big[..]);
+    let response = in_flight.finish();
+    assert_eq!(response.body.len(), big.len(), "the in-flight body was cut");
+    assert!(response.body == big);
 }
 
 #[test]
@@ -260,7 +232,7 @@ fn the_watcher_notices_new_builds_and_refuses_broken_ones() {
     // A new build swapped in: noticed and served.
     let b = next(&a, "<!doctype html><title>b</title>\n");
     root.deploy(&b);
-    let status = watcher.wait_for_attempt(0, WAIT).expect("a reload");
+    let status = watcher.wait_for_attempt(0, TIMEOUT).expect("a reload");
     let reloaded = status.last.unwrap().expect("b loads");
     assert_eq!(reloaded.generation, b.generation_id());
     assert_eq!(reloaded.older_generations, 1);
@@ -276,7 +248,7 @@ fn the_watcher_notices_new_builds_and_refuses_broken_ones() {
     let missing = c.entry("css/app.css").path.clone();
     std::fs::remove_file(c.root().join(&missing)).unwrap();
     root.deploy(&c);
-    let status = watcher.wait_for_attempt(1, WAIT).expect("an attempt");
+    let status = watcher.wait_for_attempt(1, TIMEOUT).expect("an attempt");
     let error = status.last.unwrap().expect_err("c is refused");
     assert!(error.contains(&missing), "{error}");
     assert_eq!(mount.build().generation(), b.generation_id());
@@ -289,13 +261,13 @@ fn the_watcher_notices_new_builds_and_refuses_broken_ones() {
         .is_none());
     // ...but on request.
     watcher.reload();
-    let status = watcher.wait_for_attempt(2, WAIT).expect("an attempt");
+    let status = watcher.wait_for_attempt(2, TIMEOUT).expect("an attempt");
     assert!(status.last.unwrap().is_err());
 
     // The fixed build is taken.
     let d = next(&b, "<!doctype html><title>d</title>\n");
     root.deploy(&d);
-    let status = watcher.wait_for_attempt(3, WAIT).expect("a reload");
+    let status = watcher.wait_for_attempt(3, TIMEOUT).expect("a reload");
     assert_eq!(status.last.unwrap().unwrap().generation, d.generation_id());
     assert_eq!(s.get("/").text(), "<!doctype html><title>d</title>\n");
     assert_eq!(s.get(&b_css).status, 200, "the previous generation's files");
@@ -312,12 +284,12 @@ fn without_polling_a_reload_happens_on_request_only() {
     root.deploy(&b);
     assert_eq!(watcher.status().attempts, 0);
     watcher.reload();
-    let status = watcher.wait_for_attempt(0, WAIT).expect("a reload");
+    let status = watcher.wait_for_attempt(0, TIMEOUT).expect("a reload");
     assert_eq!(status.last.unwrap().unwrap().generation, b.generation_id());
     assert_eq!(s.get("/").text(), "<!doctype html><title>b</title>\n");
     // A reload of the same build changes nothing visible.
     watcher.reload();
-    let status = watcher.wait_for_attempt(1, WAIT).expect("a reload");
+    let status = watcher.wait_for_attempt(1, TIMEOUT).expect("a reload");
     let r = status.last.unwrap().unwrap();
     assert_eq!(r.previous, r.generation);
     // Every byte in memory is shared with the build it replaces: nothing read twice.
@@ -352,7 +324,7 @@ fn an_in_place_clean_of_old_generations_is_noticed() {
     std::fs::write(&tmp, generations.to_json()).unwrap();
     std::fs::rename(&tmp, &record).unwrap();
     std::fs::remove_file(root.path().join(&old_css[1..])).unwrap();
-    let status = watcher.wait_for_attempt(0, WAIT).expect("a reload");
+    let status = watcher.wait_for_attempt(0, TIMEOUT).expect("a reload");
     let reloaded = status.last.unwrap().unwrap();
     assert_eq!(reloaded.generation, b.generation_id());
     assert_eq!(reloaded.older_generations, 0);

@@ -8,9 +8,7 @@ use assetc_server::negotiate::{negotiate_lines, Coding, Negotiated};
 use assetc_server::range::{parse, resolve, Parsed, Resolved, Spec, MAX_PARTS, MAX_SPECS};
 use proptest::prelude::*;
 
-#[allow(dead_code)]
-#[path = "../../../fuzz/src/server_checks.rs"]
-mod checks;
+use crate::checks;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
