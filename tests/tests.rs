@@ -18,6 +18,8 @@ mod dev;
 mod faults;
 // Hostile input against `assetc serve`: the exact-status corpus, slow clients, `wrk`.
 mod hostile;
+// Error messages: the path at fault, each cause once, hints on their own line.
+mod messages;
 // The server library (`Mount`) in-process: HTTP semantics, reloads, variants.
 mod mount;
 // Real published packages, fetched and built (only with `--features realworld`, which
