@@ -39,7 +39,11 @@ fn a_build_over_an_unreadable_previous_record_says_which_file_and_why_once() {
     let t = Tree::new();
     t.file("index.html", "<p>hi</p>");
     t.build(&[]).success();
-    fs::write(t.output().join(".assetc/generations.json"), "{\"generations\": 7}").unwrap();
+    fs::write(
+        t.output().join(".assetc/generations.json"),
+        "{\"generations\": 7}",
+    )
+    .unwrap();
     let run = t.build(&["--quiet"]);
     run.failure(1);
     let err = run.stderr();

@@ -1180,3 +1180,58 @@ fn the_mount_example_renders_urls_and_integrity_that_resolve() {
     );
     assert_eq!(s.get("/static/").status, 200);
 }
+
+// Inside `web::scope`, a mount answers below the scope's path (it used to answer 404 to
+// everything there), decodes its tail once, and writes URLs as the build writes them.
+#[test]
+fn a_mount_inside_a_scope_serves_below_the_scope() {
+    let f = Fixture::site();
+    let build = || Build::open(f.root(), &Options::default()).unwrap();
+    let (at_root, in_scope) = (Mount::new("/", build()), Mount::new("/static", build()));
+    let s = InProcess::start_app(move || {
+        actix_web::App::new()
+            .service(actix_web::web::scope("/app").service(in_scope.clone()))
+            .service(actix_web::web::scope("/site").service(at_root.clone()))
+    });
+    let css = f.entry("css/app.css");
+    let r = s.get(&format!("/app/static/{}", css.path));
+    ok(&r);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"body { color: red }\n");
+    assert_eq!(r.h("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        s.get("/site/").body,
+        b"<!doctype html><title>home</title>\n"
+    );
+    // Percent-encoding in the tail is decoded once, by the mount.
+    let png = f.entry("img/social card.png").path.replace(' ', "%20");
+    assert_eq!(s.get(&format!("/site/{png}")).body, b"\x89PNG fake");
+    assert_eq!(s.get("/site/img/social%2520card.png").status, 404);
+    assert_eq!(s.get("/app/static/nope.css").status, 404);
+    // `/app/static` itself: no root index under this mount's prefix path, a 404.
+    let statuses: Vec<u16> = ["/app/css/app.css", "/static/css/app.css"]
+        .iter()
+        .map(|p| s.get(p).status)
+        .collect();
+    assert_eq!(statuses, [404, 404], "outside the scopes nothing answers");
+}
+
+// `Mount::url` spells a name with a space or non-ASCII exactly as the build writes it in
+// pages (one encoder for both).
+#[test]
+fn mount_urls_are_encoded_as_the_build_encodes_references() {
+    let f = Fixture::site();
+    let mount = Mount::new(
+        "/static",
+        Build::open(f.root(), &Options::default()).unwrap(),
+    );
+    let served = f.entry("img/social card.png").path.clone();
+    assert_eq!(
+        mount.url("img/social card.png").unwrap(),
+        format!("/static/{}", assetc_core::url_ref::encode_path(&served))
+    );
+    assert!(mount
+        .url("img/social card.png")
+        .unwrap()
+        .contains("social%20card."));
+}
