@@ -194,25 +194,13 @@ impl Server {
     /// returned) that `wanted` accepts; fails after [`TIMEOUT`] or when the process exits.
     #[track_caller]
     pub fn wait_for_stderr(&self, wanted: impl Fn(&str) -> bool) -> String {
-        match self.stderr.wait_for(self.stderr_read.get(), wanted) {
-            Ok((at, line)) => {
-                self.stderr_read.set(at + 1);
-                line
-            }
-            Err(seen) => panic!("no such line on stderr within {TIMEOUT:?}; saw {seen:#?}"),
-        }
+        next_line("stderr", &self.stderr, &self.stderr_read, wanted)
     }
 
     /// The same for stdout (the access log), from its first line.
     #[track_caller]
     pub fn wait_for_stdout(&self, wanted: impl Fn(&str) -> bool) -> String {
-        match self.stdout.wait_for(self.stdout_read.get(), wanted) {
-            Ok((at, line)) => {
-                self.stdout_read.set(at + 1);
-                line
-            }
-            Err(seen) => panic!("no such line on stdout within {TIMEOUT:?}; saw {seen:#?}"),
-        }
+        next_line("stdout", &self.stdout, &self.stdout_read, wanted)
     }
 
     /// Every line it printed on stderr so far.
@@ -258,6 +246,23 @@ impl Server {
             .filter(|l| l.contains("panicked"))
             .collect();
         assert!(panics.is_empty(), "the server panicked: {panics:#?}");
+    }
+}
+
+/// The next line of `lines` from `read` on that `wanted` accepts; moves `read` past it.
+#[track_caller]
+fn next_line(
+    stream: &str,
+    lines: &Lines,
+    read: &Cell<usize>,
+    wanted: impl Fn(&str) -> bool,
+) -> String {
+    match lines.wait_for(read.get(), wanted) {
+        Ok((at, line)) => {
+            read.set(at + 1);
+            line
+        }
+        Err(seen) => panic!("no such line on {stream} within {TIMEOUT:?}; saw {seen:#?}"),
     }
 }
 
