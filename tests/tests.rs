@@ -2,6 +2,9 @@
 //! trees written into temp dirs, checked through its output files and, for the server, over
 //! real sockets with real clients; and the server library in-process on a real socket.
 
+// Varnish and nginx in front of two replicas with the shipped configurations (and the stock
+// ones, as documented negative cases); `--preload-links`.
+mod cache;
 // `assetc build`: output tree and manifest snapshots, HTML references, determinism, the
 // refusals (bad paths, a concurrent build), Last-Modified carried over.
 mod build;

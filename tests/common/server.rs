@@ -208,6 +208,11 @@ impl Server {
         self.stderr.all()
     }
 
+    /// Every line it printed on stdout (the access log) so far.
+    pub fn stdout(&self) -> Vec<String> {
+        self.stdout.all()
+    }
+
     pub fn sigterm(&self) {
         self.signal(rustix::process::Signal::TERM);
     }

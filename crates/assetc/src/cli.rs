@@ -171,6 +171,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub health_path: Option<String>,
 
+    /// Send pages a `Link` header of preload hints (stylesheets, their fonts, module scripts
+    /// and their imports) for browsers, and for CDNs that turn them into 103 Early Hints
+    #[arg(long)]
+    pub preload_links: bool,
+
     /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
     #[arg(long, value_name = "SECS")]
     pub shutdown_timeout: Option<u64>,

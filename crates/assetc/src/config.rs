@@ -62,6 +62,8 @@ pub struct ServeConfig {
     pub spa_fallback: Option<String>,
     pub clean_urls: Option<bool>,
     pub health_path: Option<String>,
+    /// `Link: rel=preload` hints on pages [default: false].
+    pub preload_links: Option<bool>,
     pub shutdown_timeout: Option<u64>,
     /// Seconds a client has to send its request head [default: 5].
     pub request_timeout: Option<u64>,

@@ -229,6 +229,7 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
         spa_fallback: args.spa_fallback.or_else(|| cfg.spa_fallback.clone()),
         clean_urls: args.clean_urls || cfg.clean_urls.unwrap_or(false),
         health_path: args.health_path.or_else(|| cfg.health_path.clone()),
+        preload_links: args.preload_links || cfg.preload_links.unwrap_or(defaults.preload_links),
     };
     let (request_timeout, keep_alive) = connection_timeouts(
         args.request_timeout.or(cfg.request_timeout),

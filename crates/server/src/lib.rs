@@ -36,6 +36,7 @@ mod header_rules;
 pub mod http;
 mod load;
 mod options;
+mod preload;
 mod reload;
 mod respond;
 mod route;

@@ -22,6 +22,7 @@ use crate::http::date::format_http_date;
 use crate::http::negotiate::Coding;
 use crate::http::path;
 use crate::options::{Options, NOT_FOUND_PAGE};
+use crate::preload::with_links;
 use crate::route::{Body, Representation, Resource, ResourceRoute, Route, VARY_ACCEPT_ENCODING};
 use crate::stamp::Stamp;
 
@@ -136,12 +137,18 @@ impl Build {
         let mut budget = options.memory_budget;
         let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
         let mut integrity = HashMap::new();
+        let mut preload = if options.preload_links {
+            crate::preload::page_links(&manifest)
+        } else {
+            Default::default()
+        };
         // Smallest first: the memory budget then holds as many files as it can, and the
         // small ones, for which a disk read costs most relative to the bytes sent.
         let mut by_size: Vec<(&String, &Entry)> = manifest.entries.iter().collect();
         by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
         for (logical, entry) in by_size {
-            let resource = files.load_entry(logical, entry, &mut budget)?;
+            let mut resource = files.load_entry(logical, entry, &mut budget)?;
+            resource.preload = preload.remove(logical.as_str());
             let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
             if let Some(sri) = recorded.or_else(|| integrity_of(&entry.sha256)) {
                 integrity.insert(logical.clone(), sri);
@@ -156,7 +163,7 @@ impl Build {
             Route::Resource(ResourceRoute {
                 resource: resource.clone(),
                 cache_control: cache_control.clone(),
-                extra: rules.for_url(url),
+                extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
             })
         };
         // 1. Every served path, immutable when fingerprinted.
@@ -280,7 +287,10 @@ impl Build {
                 Some(ResourceRoute {
                     resource: resource.clone(),
                     cache_control: revalidate.clone(),
-                    extra: rules.for_url(&format!("/{logical}")),
+                    extra: with_links(
+                        resource.preload.as_ref(),
+                        rules.for_url(&format!("/{logical}")),
+                    ),
                 })
             }
         };
@@ -469,6 +479,7 @@ impl Files<'_> {
             vary: (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING),
             representations,
             codings,
+            preload: None,
         })
     }
 

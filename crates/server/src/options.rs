@@ -38,6 +38,11 @@ pub struct Options {
     pub clean_urls: bool,
     /// A path answering `200 ok` for load balancers, e.g. `/healthz`. Default: none.
     pub health_path: Option<String>,
+    /// Send each page's responses a `Link` header of preload hints for what it needs before
+    /// its first render (stylesheets, their fonts, module scripts and their imports), from
+    /// the manifest's references: at most 16 hints and 2048 bytes, added after any `Link`
+    /// a header rule sets. Default: off.
+    pub preload_links: bool,
 }
 
 impl Default for Options {
@@ -51,6 +56,7 @@ impl Default for Options {
             spa_fallback: None,
             clean_urls: false,
             health_path: None,
+            preload_links: false,
         }
     }
 }

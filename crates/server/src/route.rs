@@ -58,6 +58,8 @@ pub(crate) struct Resource {
     pub codings: Vec<Coding>,
     /// `Vary` sent on every response of the resource when it has several representations.
     pub vary: Option<HeaderValue>,
+    /// A page's preload hints (`Options::preload_links`), sent at every URL it is served at.
+    pub preload: Option<HeaderValue>,
 }
 
 impl Resource {
