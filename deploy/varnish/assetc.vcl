@@ -22,6 +22,7 @@ sub vcl_init {
 
 sub vcl_recv {
     set req.backend_hint = replicas.backend();
+    unset req.http.Cookie;
     if (req.http.Accept-Encoding ~ "(?i)(^|,)\s*br\s*(,|;\s*q\s*=\s*(1|0*\.\d*[1-9])|$)") {
         set req.http.Accept-Encoding = "br";
     } elsif (req.http.Accept-Encoding ~ "(?i)(^|,)\s*zstd\s*(,|;\s*q\s*=\s*(1|0*\.\d*[1-9])|$)") {

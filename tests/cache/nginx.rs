@@ -1,7 +1,9 @@
 //! nginx from Debian (`just test-deps` installs it) started by the test in the foreground
 //! with a throwaway prefix directory, on 127.0.0.1, in front of the replicas. The test's own
-//! `nginx.conf` holds only what the shipped include leaves to the main file (the process,
-//! temp paths, and an access log of `$upstream_cache_status`, the cache's own record).
+//! `nginx.conf` holds what the shipped include leaves to the main file: the `http` settings
+//! of Debian's `/etc/nginx/nginx.conf` that touch responses (`gzip on` among them), the
+//! process and temp paths in the prefix, and an access log of `$upstream_cache_status`,
+//! the cache's own record of hits.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -69,11 +71,21 @@ pub fn stock_conf(replicas: &[SocketAddr], listen: SocketAddr, cache_dir: &Path)
     )
 }
 
+/// Which configuration nginx runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conf {
+    /// deploy/nginx/assetc-cache.conf ([`shipped_conf`]).
+    Shipped,
+    /// [`stock_conf`].
+    Stock,
+}
+
 /// A running nginx, stopped on drop.
 pub struct Nginx {
     child: Child,
     dir: tempfile::TempDir,
     addr: SocketAddr,
+    conf: Conf,
 }
 
 impl Nginx {
@@ -81,10 +93,11 @@ impl Nginx {
     /// cache directory (`shipped_conf` or `stock_conf`); returns once it accepts
     /// connections. The port is one the kernel just gave out; another is tried if nginx
     /// cannot bind it.
-    pub fn start(
-        replicas: &[SocketAddr],
-        conf: fn(&[SocketAddr], SocketAddr, &Path) -> String,
-    ) -> Self {
+    pub fn start(replicas: &[SocketAddr], which: Conf) -> Self {
+        let conf = match which {
+            Conf::Shipped => shipped_conf,
+            Conf::Stock => stock_conf,
+        };
         assert!(
             Path::new(NGINX).exists(),
             "no `{NGINX}`: `just test-deps` installs Debian's nginx"
@@ -114,6 +127,7 @@ impl Nginx {
                 "daemon off;\nmaster_process on;\nworker_processes 1;\n{user}pid {p}/nginx.pid;\n\
                  error_log {p}/error.log info;\nevents {{ worker_connections 512; }}\n\
                  http {{\n\
+                 \x20   sendfile on;\n    tcp_nopush on;\n    gzip on;\n\
                  \x20   client_body_temp_path {p}/body;\n    proxy_temp_path {p}/proxy;\n\
                  \x20   fastcgi_temp_path {p}/fastcgi;\n    uwsgi_temp_path {p}/uwsgi;\n    scgi_temp_path {p}/scgi;\n\
                  \x20   log_format cache '$request_uri|$status|$upstream_cache_status';\n\
@@ -138,6 +152,7 @@ impl Nginx {
                 child,
                 dir,
                 addr: listen,
+                conf: which,
             };
             let deadline = Instant::now() + TIMEOUT;
             loop {
@@ -186,6 +201,16 @@ impl Cache for Nginx {
 
     fn name(&self) -> &'static str {
         "nginx"
+    }
+
+    /// The shipped key holds the normalised coding and `Vary` is ignored (so that two
+    /// spellings of one coding share a copy): a resource without variants is kept once per
+    /// coding. The stock key is the URL, with `Vary` honoured.
+    fn unvaried_fetches(&self) -> usize {
+        match self.conf {
+            Conf::Shipped => 4,
+            Conf::Stock => 1,
+        }
     }
 }
 

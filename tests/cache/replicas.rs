@@ -28,7 +28,7 @@ impl Rep {
 
 /// The site: a page whose stylesheet uses a web font and whose module imports another,
 /// all large enough for br, zstd and gzip variants (the font is not compressible: one
-/// representation, no `Vary`).
+/// representation, no `Vary`), and a page too small for variants.
 pub struct Site {
     pub tree: Tree,
     pub release: u32,
@@ -130,6 +130,7 @@ fn write_release(tree: &Tree, n: u32) {
         ),
     )
     .file("fonts/face.woff2", font)
+    .file("about.html", format!("<!doctype html><title>about</title><p>release {n}\n"))
     .file(
         "js/app.js",
         format!("import {{ util }} from './util.js';\n// release {n}\n{exports}util();\n"),

@@ -216,6 +216,11 @@ impl Cache for Varnish {
     fn name(&self) -> &'static str {
         "varnish"
     }
+
+    /// One object per URL and `Vary` value (RFC 9111 §4.1).
+    fn unvaried_fetches(&self) -> usize {
+        1
+    }
 }
 
 impl Http for Varnish {
