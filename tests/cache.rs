@@ -19,24 +19,27 @@ use varnish::Varnish;
 
 #[test]
 fn varnish_with_the_shipped_vcl_passes_every_check() {
-    let site = Site::new();
+    let mut site = Site::new();
     let replicas = Replicas::start(&site);
     let varnish = Varnish::start(
         &varnish::shipped_vcl(&replicas.addrs()),
         &["http_gzip_support=off"],
     );
     assert_eq!(
-        checks::all(&varnish, &replicas, &site),
+        checks::all(&varnish, &replicas, &mut site),
         Vec::<String>::new()
     );
 }
 
 #[test]
 fn nginx_with_the_shipped_config_passes_every_check() {
-    let site = Site::new();
+    let mut site = Site::new();
     let replicas = Replicas::start(&site);
     let nginx = Nginx::start(&replicas.addrs(), nginx::Conf::Shipped);
-    assert_eq!(checks::all(&nginx, &replicas, &site), Vec::<String>::new());
+    assert_eq!(
+        checks::all(&nginx, &replicas, &mut site),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -66,7 +69,7 @@ fn a_deploy_under_load_through_nginx_fails_no_request_and_leaves_no_stale_page()
 /// every view is a full page from a replica.
 #[test]
 fn stock_varnish_fails_the_checks_as_documented() {
-    let site = Site::new();
+    let mut site = Site::new();
     let replicas = Replicas::start(&site);
     let varnish = Varnish::start(&varnish::stock_vcl(&replicas.addrs()), &[]);
     let br = "200 br bytes, Content-Encoding br, br's ETag";
@@ -77,7 +80,7 @@ fn stock_varnish_fails_the_checks_as_documented() {
     let chromium = "Accept-Encoding: gzip, deflate, br, zstd";
     let q_values = "Accept-Encoding: br;q=1.0, gzip;q=0.8, *;q=0.1";
     assert_eq!(
-        checks::all(&varnish, &replicas, &site),
+        checks::all(&varnish, &replicas, &mut site),
         [
             format!("css/site.css for {chromium}: {gzip}; want {br}"),
             format!("css/site.css for {q_values}: {gzip}; want {br}"),
@@ -108,7 +111,7 @@ fn stock_varnish_fails_the_checks_as_documented() {
 /// response without variants is gzipped on the fly under a weakened ETag.
 #[test]
 fn stock_nginx_fails_the_checks_as_documented() {
-    let site = Site::new();
+    let mut site = Site::new();
     let replicas = Replicas::start(&site);
     let nginx = Nginx::start(&replicas.addrs(), nginx::Conf::Stock);
     let on_the_fly =
@@ -134,5 +137,5 @@ fn stock_nginx_fails_the_checks_as_documented() {
         ));
     }
     expected.push("the replicas sent about.html in full 7 times for 7 requests; want 1".to_owned());
-    assert_eq!(checks::all(&nginx, &replicas, &site), expected);
+    assert_eq!(checks::all(&nginx, &replicas, &mut site), expected);
 }

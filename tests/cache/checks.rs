@@ -22,10 +22,12 @@ pub struct Stats {
 pub trait Cache: Http {
     fn stats(&self) -> Stats;
     fn name(&self) -> &'static str;
-    /// How many times the replicas send a resource without variants to five clients of
-    /// four normalised codings: 1 for a cache that keys on `Vary`, 4 for one that keys on
+    /// How many times the replicas send a resource without variants to the clients (of
+    /// four normalised codings): 1 for a cache that keys on `Vary`, 4 for one that keys on
     /// the normalised coding whatever the response says.
     fn unvaried_fetches(&self) -> usize;
+    /// How long the cache may reuse a stored page without asking a replica.
+    fn reuses_pages_for(&self) -> Duration;
 }
 
 /// The cache's counters once it has counted `n` requests more than `before`: they are
@@ -447,11 +449,47 @@ pub fn not_found(cache: &impl Cache, replicas: &Replicas) -> Vec<String> {
     problems
 }
 
-/// Every check, in order.
-pub fn all(cache: &impl Cache, replicas: &Replicas, site: &Site) -> Vec<String> {
+/// A deploy with nothing else going on, as README's Deploys section says (the new build
+/// copied beside every replica and verified, then every replica swapped): the first page
+/// view after both replicas reloaded is the new page, unless the cache may reuse a page
+/// for longer than the swap took (nginx, [`Cache::reuses_pages_for`]); then the old page
+/// is gone within that time. No grace: a stale page is never served while revalidating.
+pub fn quiet_deploy(cache: &impl Cache, replicas: &Replicas, site: &mut Site) -> Vec<String> {
+    let mut problems = Vec::new();
+    let (ae, _) = CLIENTS[0];
+    let old = describe(&get(cache, "/", ae), &site.reps("index.html"));
+    site.release(site.release + 1);
+    let reps = site.reps("index.html");
+    replicas.copy_release(site);
+    replicas.swap(site);
+    let swapped = Instant::now();
+    let reuse = cache.reuses_pages_for();
+    let mut stale = 0;
+    loop {
+        // The new page, in whichever coding the cache gives this client.
+        let response = get(cache, "/", ae);
+        if reps.iter().any(|r| r.bytes == response.body) {
+            break;
+        }
+        let got = describe(&response, &reps);
+        stale += 1;
+        if reuse < Duration::from_millis(50) || swapped.elapsed() > reuse + Duration::from_secs(1) {
+            problems.push(format!(
+                "{stale} page views after the replicas reloaded got {got} (before: {old}); want the new page"
+            ));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    problems
+}
+
+/// Every check, in order (the last one deploys the next release).
+pub fn all(cache: &impl Cache, replicas: &Replicas, site: &mut Site) -> Vec<String> {
     let mut problems = fingerprinted(cache, replicas, site, "css/site.css");
     problems.extend(page(cache, replicas, site));
     problems.extend(unvaried(cache, replicas, site, "about.html"));
     problems.extend(not_found(cache, replicas));
+    problems.extend(quiet_deploy(cache, replicas, site));
     problems
 }

@@ -212,6 +212,15 @@ impl Cache for Nginx {
             Conf::Stock => 1,
         }
     }
+
+    /// `proxy_cache_valid 200 1s`, which nginx counts in whole seconds: up to 2 s (the
+    /// stock configuration stores no page).
+    fn reuses_pages_for(&self) -> Duration {
+        match self.conf {
+            Conf::Shipped => Duration::from_secs(2),
+            Conf::Stock => Duration::ZERO,
+        }
+    }
 }
 
 impl Http for Nginx {

@@ -221,6 +221,11 @@ impl Cache for Varnish {
     fn unvaried_fetches(&self) -> usize {
         1
     }
+
+    /// The shipped VCL's TTL for pages (the stock VCL stores none).
+    fn reuses_pages_for(&self) -> Duration {
+        Duration::from_millis(1)
+    }
 }
 
 impl Http for Varnish {
