@@ -30,7 +30,7 @@ test-browser: && _browser-tests
 # tests/browser/ on the debug binary that `cargo test` (its features) or `cargo build` left
 _browser-tests: test-deps
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
-        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs
+        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs tests/browser/preload.test.mjs
 
 # Install what the tests run, when missing: Debian packages (apt-get; sudo unless root), then tests/browser's npm packages
 test-deps:
@@ -43,6 +43,8 @@ test-deps:
     need wrk wrk                    # tests/hostile.rs: a thousand connections; `just soak`
     need /usr/bin/time time         # tests/faults.rs: the peak memory of a build
     need /usr/bin/chromium chromium # tests/browser
+    need /usr/sbin/varnishd varnish # tests/cache.rs: Varnish in front of two replicas
+    need /usr/sbin/nginx nginx      # tests/cache.rs: nginx's proxy_cache in front of them
     need node nodejs                # tests/browser: Node's test runner (npm comes with it, or below)
     need bash bash                  # `ulimit -n` around the server and wrk
     need flock util-linux           # tests/build.rs: a build lock held from outside
