@@ -213,6 +213,10 @@ pub fn fingerprinted(
     let n = 2 * CLIENTS.len() as u64 + 1;
     let stats = stats_after(cache, before, n);
     let sent = sent(&replicas.fetches(), &url, &reps);
+    println!(
+        "{}: {logical}: {stats:?}; the replicas sent {sent:?}",
+        cache.name()
+    );
     if sent != ["br", "gzip", "identity", "zstd"] {
         problems.push(format!(
             "the replicas sent {logical} {} times ({}); want once per coding (br, gzip, identity, zstd)",
@@ -359,6 +363,19 @@ pub fn page(cache: &impl Cache, replicas: &Replicas, site: &Site) -> Vec<String>
         .iter()
         .filter(|f| f.target == "/" && f.status == 304)
         .count() as u64;
+    let by_replica: Vec<usize> = (0..2)
+        .map(|i| {
+            fetches
+                .iter()
+                .filter(|f| f.replica == i && f.target == "/" && f.status == 304)
+                .count()
+        })
+        .collect();
+    println!(
+        "{}: the page, {views} views in {:?}: {stats:?}; the replicas sent it in full {full} times, 304 {by_replica:?}",
+        cache.name(),
+        started.elapsed()
+    );
     if stats.revalidated != answered {
         problems.push(format!(
             "{} counted {} revalidations, the replicas answered {answered} with 304",
@@ -481,6 +498,11 @@ pub fn quiet_deploy(cache: &impl Cache, replicas: &Replicas, site: &mut Site) ->
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    println!(
+        "{}: a quiet deploy: {stale} views of the old page, the new one {:?} after the reloads",
+        cache.name(),
+        swapped.elapsed()
+    );
     problems
 }
 
