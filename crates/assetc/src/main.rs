@@ -32,8 +32,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// The server keeps a descriptor open for every file it does not hold in memory, and the
-/// build works on many files at once: raise the soft open-file limit to the hard one.
+/// The build works on many files at once, and the server on many connections (its files
+/// on disk take at most `--open-files` descriptors): raise the soft open-file limit to the
+/// hard one.
 fn raise_open_file_limit() {
     #[cfg(unix)]
     // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
