@@ -101,11 +101,12 @@ where
         self
     }
 
-    /// Set client request timeout (for first request).
+    /// Set client request timeout (for every request head).
     ///
     /// Defines a timeout for reading client request header. If the client does not transmit the
     /// request head within this duration, the connection is terminated with a `408 Request Timeout`
-    /// response error.
+    /// response error. For the first request it runs from the connection's start; for a later
+    /// one on a kept-alive connection, from the first byte of its head.
     ///
     /// A duration of zero disables the timeout.
     ///

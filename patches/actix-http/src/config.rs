@@ -92,7 +92,7 @@ impl ServiceConfigBuilder {
         self
     }
 
-    /// Sets the timeout for the client to finish sending the head of its first request
+    /// Sets the timeout for the client to finish sending the head of each request
     pub fn client_request_timeout(mut self, timeout: Duration) -> Self {
         self.inner.client_request_timeout = timeout;
         self
@@ -273,7 +273,7 @@ impl ServiceConfig {
     }
 
     /// Creates a time object representing the deadline for the client to finish sending the head of
-    /// its first request.
+    /// a request.
     ///
     /// Returns `None` if this `ServiceConfig was` constructed with `client_request_timeout: 0`.
     pub fn client_request_deadline(&self) -> Option<Instant> {

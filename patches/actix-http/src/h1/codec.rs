@@ -1,4 +1,4 @@
-use std::{fmt, io};
+use std::{collections::VecDeque, fmt, io};
 
 use bitflags::bitflags;
 use bytes::BytesMut;
@@ -31,6 +31,12 @@ pub struct Codec {
     // encoder part
     flags: Flags,
     encoder: encoder::MessageEncoder<Response<()>>,
+
+    /// Framing (HEAD, version, connection type) of each decoded request not yet answered,
+    /// oldest first. With pipelining (RFC 9112 §9.3.2) several requests are decoded before
+    /// the first is answered; each response must be framed for its own request, not for the
+    /// one decoded last.
+    pending: VecDeque<(bool, Version, ConnectionType)>,
 }
 
 impl Default for Codec {
@@ -66,6 +72,7 @@ impl Codec {
             version: Version::HTTP_11,
             conn_type: ConnectionType::Close,
             encoder: encoder::MessageEncoder::default(),
+            pending: VecDeque::new(),
         }
     }
 
@@ -131,6 +138,12 @@ impl Decoder for Codec {
                 self.conn_type = ConnectionType::Close
             }
 
+            self.pending.push_back((
+                self.flags.contains(Flags::HEAD),
+                self.version,
+                self.conn_type,
+            ));
+
             match payload {
                 PayloadType::None => self.payload = None,
                 PayloadType::Payload(pl) => self.payload = Some(pl),
@@ -156,6 +169,15 @@ impl Encoder<Message<(Response<()>, BodySize)>> for Codec {
     ) -> Result<(), Self::Error> {
         match item {
             Message::Item((mut res, length)) => {
+                // Responses come in request order (RFC 9112 §9.3.2): this one answers the
+                // oldest unanswered request. A response with no decoded request (400, 408,
+                // 431) keeps the state of the request decoded last.
+                if let Some((head, version, conn_type)) = self.pending.pop_front() {
+                    self.flags.set(Flags::HEAD, head);
+                    self.version = version;
+                    self.conn_type = conn_type;
+                }
+
                 // set response version
                 res.head_mut().version = self.version;
 

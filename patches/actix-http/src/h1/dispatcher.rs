@@ -45,7 +45,7 @@ const WRITE_BUFFER_RETENTION_LIMIT: usize = 1024 * 128;
 
 bitflags! {
     #[derive(Debug, Clone, Copy)]
-    pub struct Flags: u8 {
+    pub struct Flags: u16 {
         /// Set when stream is read for first time.
         const STARTED          = 0b0000_0001;
 
@@ -74,6 +74,10 @@ bitflags! {
         /// after the current response finishes. [`LINGER`](Self::LINGER) remains separate and is
         /// used only to close cleanly after a response to an unread request payload.
         const DRAINING         = 0b1000_0000;
+
+        /// Set once a response that closes the connection has been encoded: no request after
+        /// it is processed (RFC 9112 §9.6), even if already pipelined.
+        const CLOSING          = 0b1_0000_0000;
     }
 }
 
@@ -486,6 +490,10 @@ where
                 DispatchError::Io(err)
             })?;
 
+        if !this.codec.keep_alive() && !this.codec.upgrade() {
+            this.flags.insert(Flags::CLOSING);
+        }
+
         Ok(size)
     }
 
@@ -602,7 +610,12 @@ where
         'res: loop {
             let mut this = self.as_mut().project();
             match this.state.as_mut().project() {
-                StateProj::None if this.flags.contains(Flags::DRAINING) => {
+                // Also when requests were pipelined behind a response that closes the connection:
+                // they are dropped unanswered (RFC 9112 §9.6).
+                StateProj::None
+                    if this.flags.contains(Flags::DRAINING)
+                        || (this.flags.contains(Flags::CLOSING) && !this.messages.is_empty()) =>
+                {
                     this.messages.clear();
                     this.flags.remove(Flags::KEEP_ALIVE);
 
@@ -927,13 +940,21 @@ where
 
         // decode from read buf as many full requests as possible
         loop {
+            // After a response that closes the connection, decode the body of its request but
+            // no further request head (RFC 9112 §9.6): later bytes are discarded, so that they
+            // cannot fill the read buffer while that response is still being written.
+            if this.flags.contains(Flags::CLOSING) && this.payload.is_none() {
+                this.read_buf.clear();
+                break;
+            }
+
             match this.codec.decode(this.read_buf) {
                 Ok(Some(msg)) => {
                     updated = true;
 
                     match msg {
                         Message::Item(mut req) => {
-                            // head timer only applies to first request on connection
+                            // the head is complete; the timer is armed again for the next one
                             this.head_timer.clear(line!());
 
                             req.head_mut().peer_addr = *this.peer_addr;
@@ -1073,12 +1094,14 @@ where
 
                 trace!("timed out on slow request; replying with 408 and closing connection");
 
-                let _ = self.as_mut().send_error_response(
-                    Response::with_body(StatusCode::REQUEST_TIMEOUT, ()),
-                    BoxBody::new(()),
-                );
+                // RFC 9110 §15.5.9: a 408 closes the connection, and says so.
+                let mut res = Response::with_body(StatusCode::REQUEST_TIMEOUT, ());
+                res.head_mut().set_connection_type(ConnectionType::Close);
+                let _ = self.as_mut().send_error_response(res, BoxBody::new(()));
 
-                self.project().flags.insert(Flags::SHUTDOWN);
+                let this = self.project();
+                this.flags.insert(Flags::SHUTDOWN);
+                this.head_timer.clear(line!());
             }
         };
 
@@ -1480,6 +1503,32 @@ where
                         // disconnect if shutdown
                         if inner_p.flags.contains(Flags::SHUTDOWN) {
                             return self.poll(cx);
+                        }
+                    }
+
+                    // The request timeout holds for every request head, not only the first
+                    // (RFC 9112 §9.3, RFC 9110 §15.5.9): once nothing is in progress or queued
+                    // and bytes of the next head are buffered, they get the same deadline, which
+                    // later bytes do not move; the keep-alive timer is for idle connections only.
+                    if state_is_none
+                        && inner_p.messages.is_empty()
+                        && inner_p.payload.is_none()
+                        && !inner_p.read_buf.is_empty()
+                        && !inner_p.flags.intersects(
+                            Flags::SHUTDOWN | Flags::LINGER | Flags::DRAINING | Flags::CLOSING,
+                        )
+                        && !matches!(inner_p.head_timer, TimerState::Active { .. })
+                    {
+                        if let Some(deadline) = inner_p.config.client_request_deadline() {
+                            inner_p.flags.remove(Flags::KEEP_ALIVE | Flags::FINISHED);
+                            if inner_p.ka_timer.is_enabled() {
+                                inner_p.ka_timer.clear(line!());
+                            }
+                            inner_p.head_timer.set_and_init(
+                                cx,
+                                sleep_until(deadline.into()),
+                                line!(),
+                            );
                         }
                     }
 
