@@ -7,9 +7,9 @@ use std::ops::Range;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::Method;
 
-use crate::date::parse_http_date;
-use crate::etag::{match_list, Comparison, EntityTag};
-use crate::range::{self, Parsed, Resolved};
+use crate::http::date::parse_http_date;
+use crate::http::etag::{match_list, Comparison, EntityTag};
+use crate::http::range::{self, Parsed, Resolved};
 
 /// What the server knows about the selected representation.
 #[derive(Debug, Clone, Copy)]

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use crate::text_ref::{locate, LineIndex, TextContext, TextRef};
+use crate::scan::text_ref::{locate, LineIndex, TextContext, TextRef};
 
 /// The URL fields of a web app manifest.
 pub const WEB_MANIFEST_PATHS: &[&str] = &[
@@ -366,7 +366,7 @@ impl JsonParser<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text_ref::splice;
+    use crate::scan::text_ref::splice;
 
     fn values(source: &str, paths: &[&str]) -> Vec<String> {
         scan_checked(source, paths)

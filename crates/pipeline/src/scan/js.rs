@@ -9,10 +9,9 @@
 //! makes one pass, so time is linear in the input.
 
 use std::iter::Peekable;
-use std::ops::Range;
 use std::str::Chars;
 
-use crate::text_ref::{locate, TextContext, TextRef};
+use crate::scan::text_ref::{locate, source_mapping_url, TextContext, TextRef};
 
 /// Every reference in `source`, in source order: static `import`/`export … from` specifiers and
 /// string-literal `import()` arguments that are relative (`./`, `../`) or root-relative (`/`);
@@ -32,21 +31,6 @@ pub fn scan_js(source: &str) -> Vec<TextRef> {
     refs.append(&mut lexer.comment_refs);
     locate(source, &mut refs);
     refs
-}
-
-/// The range, within a comment's text (what follows `//` or `/*`, without `*/`), of a
-/// `# sourceMappingURL=<url>` directive's value (`@` is the legacy marker). As browsers do, the
-/// directive must start the comment and nothing but whitespace may follow the URL.
-pub(crate) fn source_mapping_url(body: &str) -> Option<Range<usize>> {
-    let rest = body.strip_prefix(['#', '@'])?;
-    let after_space = rest.trim_start();
-    let value = after_space.strip_prefix("sourceMappingURL=")?;
-    let start = body.len() - value.len();
-    let len = value.find(char::is_whitespace).unwrap_or(value.len());
-    if len == 0 || !value[len..].trim_start().is_empty() {
-        return None;
-    }
-    Some(start..start + len)
 }
 
 /// A string or template literal: byte range including its delimiters.
@@ -724,7 +708,7 @@ fn unicode_escape(chars: &mut Peekable<Chars<'_>>) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text_ref::{splice, LineIndex};
+    use crate::scan::text_ref::{splice, LineIndex};
 
     fn values(source: &str) -> Vec<String> {
         scan_checked(source).into_iter().map(|r| r.value).collect()

@@ -5,103 +5,50 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assetc_core::fingerprint::hex;
 use assetc_core::generations::{
-    generation_manifest_path, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
+    generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
 };
 use assetc_core::{Manifest, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
-use crate::build::retain;
 use crate::error::BuildError;
+use crate::output::records::Records;
+use crate::output::staging::lock;
 
-/// A build directory as its records describe it.
-struct Records {
-    root: PathBuf,
-    current: Manifest,
-    generations: Vec<Generation>,
-    /// Manifests of the generations, by id (the current build's included).
-    manifests: BTreeMap<String, Manifest>,
-}
-
-impl Records {
-    fn read(root: &Path) -> Result<Self, BuildError> {
-        let manifest_path = root.join(MANIFEST_FILE_NAME);
-        let bytes = match fs::read(&manifest_path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(BuildError::NotABuild {
-                    path: root.to_path_buf(),
-                });
-            }
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: manifest_path,
-                    source: e,
-                })
-            }
-        };
-        let current = Manifest::from_json(&bytes).map_err(|e| BuildError::PreviousManifest {
-            path: manifest_path.clone(),
-            message: e.to_string(),
-        })?;
-        let record = root.join(GENERATIONS_FILE);
-        let generations = match fs::read(&record) {
-            Ok(b) => {
-                Generations::from_json(&b)
-                    .map_err(|e| BuildError::PreviousManifest {
-                        path: record.clone(),
-                        message: e.to_string(),
-                    })?
-                    .generations
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: record,
-                    source: e,
-                })
-            }
-        };
-        let mut manifests = BTreeMap::new();
-        for g in &generations {
-            let path = root.join(generation_manifest_path(&g.id));
-            if let Ok(b) = fs::read(&path) {
-                if let Ok(m) = Manifest::from_json(&b) {
-                    manifests.insert(g.id.clone(), m);
-                }
-            }
+/// Every file a set of generations needs: the current build's entries (entry points
+/// included) and the fingerprinted files of the others, with their variants.
+fn needed(
+    records: &Records,
+    manifests: &BTreeMap<String, Manifest>,
+    ids: &[&str],
+) -> BTreeMap<String, Expected> {
+    let mut files = BTreeMap::new();
+    add_entries(&mut files, &records.manifest, false);
+    for id in ids {
+        if let Some(m) = manifests.get(*id) {
+            add_entries(&mut files, m, true);
         }
-        Ok(Self {
-            root: root.to_path_buf(),
-            current,
-            generations,
-            manifests,
-        })
     }
-
-    /// Every file a set of generations needs: the current build's entries (entry points
-    /// included) and the fingerprinted files of the others, with their variants.
-    fn needed(&self, ids: &[&str]) -> BTreeMap<String, Expected> {
-        let mut files = BTreeMap::new();
-        add_entries(&mut files, &self.current, false);
-        for id in ids {
-            if let Some(m) = self.manifests.get(*id) {
-                add_entries(&mut files, m, true);
-            }
-        }
-        files
-    }
+    files
 }
 
 /// What a file must be.
 #[derive(Debug, Clone)]
-struct Expected {
-    size: u64,
-    sha256: String,
+enum Expected {
+    /// A file the manifests list.
+    File { size: u64, sha256: String },
+    /// A kept generation's manifest, which is there but cannot be read.
+    UnreadableManifest,
+}
+
+/// What is wrong with a file.
+enum Problem {
+    Missing,
+    Corrupted(String),
 }
 
 fn add_entries(files: &mut BTreeMap<String, Expected>, manifest: &Manifest, immutable_only: bool) {
@@ -109,12 +56,12 @@ fn add_entries(files: &mut BTreeMap<String, Expected>, manifest: &Manifest, immu
         if immutable_only && !entry.immutable {
             continue;
         }
-        files.entry(entry.path.clone()).or_insert(Expected {
+        files.entry(entry.path.clone()).or_insert(Expected::File {
             size: entry.size,
             sha256: entry.sha256.clone(),
         });
         for v in entry.variants.values() {
-            files.entry(v.path.clone()).or_insert(Expected {
+            files.entry(v.path.clone()).or_insert(Expected::File {
                 size: v.size,
                 sha256: v.sha256.clone(),
             });
@@ -142,7 +89,10 @@ pub fn clean(
     now: i64,
     dry_run: bool,
 ) -> Result<CleanReport, BuildError> {
-    let records = Records::read(root)?;
+    // The same lock as a build's: a build links kept files this might remove.
+    let _lock = lock(root)?;
+    let records = Records::open(root)?;
+    let manifests = records.generation_manifests();
     let kept = retain(records.generations.clone(), now, keep, keep_age);
     let kept_ids: BTreeSet<&str> = kept.iter().map(|g| g.id.as_str()).collect();
     let removed: Vec<&Generation> = records
@@ -159,10 +109,14 @@ pub fn clean(
     if removed.is_empty() {
         return Ok(report);
     }
-    let needed = records.needed(&kept_ids.iter().copied().collect::<Vec<_>>());
+    let needed = needed(
+        &records,
+        &manifests,
+        &kept_ids.iter().copied().collect::<Vec<_>>(),
+    );
     let mut candidates = BTreeSet::new();
     for g in &removed {
-        if let Some(m) = records.manifests.get(&g.id) {
+        if let Some(m) = manifests.get(&g.id) {
             for entry in m.entries.values().filter(|e| e.immutable) {
                 candidates.insert(entry.path.clone());
                 candidates.extend(entry.variants.values().map(|v| v.path.clone()));
@@ -227,23 +181,26 @@ impl VerifyReport {
 /// Re-hashes every file the kept generations need and lists what is missing, corrupted or
 /// extra.
 pub fn verify(root: &Path) -> Result<VerifyReport, BuildError> {
-    let records = Records::read(root)?;
+    let records = Records::open(root)?;
+    let manifests = records.generation_manifests();
     let ids: Vec<&str> = records.generations.iter().map(|g| g.id.as_str()).collect();
-    let mut needed = records.needed(&ids);
+    let mut needed = needed(&records, &manifests, &ids);
     for g in &records.generations {
-        if !records.manifests.contains_key(&g.id) {
+        if !manifests.contains_key(&g.id) {
             needed.insert(
                 generation_manifest_path(&g.id),
-                Expected {
-                    size: u64::MAX,
-                    sha256: String::new(),
-                },
+                Expected::UnreadableManifest,
             );
         }
     }
-    let results: Vec<(String, Result<(), String>)> = needed
+    let results: Vec<(String, Result<(), Problem>)> = needed
         .par_iter()
-        .map(|(path, expected)| (path.clone(), check_file(&records.root.join(path), expected)))
+        .map(|(path, expected)| {
+            (
+                path.clone(),
+                check_file(&records.root().join(path), expected),
+            )
+        })
         .collect();
     let mut report = VerifyReport {
         checked: results.len(),
@@ -252,8 +209,8 @@ pub fn verify(root: &Path) -> Result<VerifyReport, BuildError> {
     for (path, result) in results {
         match result {
             Ok(()) => {}
-            Err(reason) if reason == "missing" => report.missing.push(path),
-            Err(reason) => report.corrupted.push((path, reason)),
+            Err(Problem::Missing) => report.missing.push(path),
+            Err(Problem::Corrupted(reason)) => report.corrupted.push((path, reason)),
         }
     }
     for entry in walkdir::WalkDir::new(root).min_depth(1).sort_by_file_name() {
@@ -284,22 +241,23 @@ pub fn verify(root: &Path) -> Result<VerifyReport, BuildError> {
     Ok(report)
 }
 
-fn check_file(path: &Path, expected: &Expected) -> Result<(), String> {
+fn check_file(path: &Path, expected: &Expected) -> Result<(), Problem> {
+    let corrupted = |reason: String| Problem::Corrupted(reason);
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err("missing".into()),
-        Err(e) => return Err(e.to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Problem::Missing),
+        Err(e) => return Err(corrupted(e.to_string())),
     };
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(corrupted("not a regular file".into()));
     }
-    if expected.size == u64::MAX {
-        return Err("unreadable generation manifest".into());
+    let Expected::File { size, sha256 } = expected else {
+        return Err(corrupted("unreadable generation manifest".into()));
+    };
+    if meta.len() != *size {
+        return Err(corrupted(format!("size {} instead of {size}", meta.len())));
     }
-    if meta.len() != expected.size {
-        return Err(format!("size {} instead of {}", meta.len(), expected.size));
-    }
-    let mut file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut file = fs::File::open(path).map_err(|e| corrupted(e.to_string()))?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
     loop {
@@ -307,16 +265,16 @@ fn check_file(path: &Path, expected: &Expected) -> Result<(), String> {
             Ok(0) => break,
             Ok(n) => hasher.update(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(corrupted(e.to_string())),
         }
     }
     let actual = hex(&hasher.finalize().into());
-    if actual != expected.sha256 {
-        return Err(format!(
+    if actual != *sha256 {
+        return Err(corrupted(format!(
             "sha256 {} instead of {}",
             &actual[..16],
-            &expected.sha256[..expected.sha256.len().min(16)]
-        ));
+            &sha256[..sha256.len().min(16)]
+        )));
     }
     Ok(())
 }

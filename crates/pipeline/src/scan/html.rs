@@ -7,21 +7,15 @@ use std::cell::{Cell, RefCell};
 use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
 
-use crate::css::scan_css;
-use crate::js::scan_js;
-use crate::json_refs::scan_json;
-use crate::references::{FoundRef, Role};
-use crate::text_ref::{splice, LineIndex, TextRef};
+use crate::scan::css::scan_css;
+use crate::scan::js::scan_js;
+use crate::scan::json_refs::scan_json;
+use crate::scan::reference::{Edit, FoundRef, RewriteError, Role};
+use crate::scan::text_ref::{splice, LineIndex, TextRef};
 
-/// What to change about one reference in HTML.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HtmlEdit {
-    pub url: Option<String>,
-    /// Add this `integrity` attribute unless the element has one.
-    pub integrity: Option<String>,
-    /// Add `crossorigin="anonymous"` unless the element has a `crossorigin` attribute.
-    pub cross_origin: bool,
-}
+/// The edit type of HTML rewrites, which is [`Edit`] itself.
+#[deprecated(note = "use `assetc_pipeline::references::Edit`")]
+pub type HtmlEdit = Edit;
 
 /// How an attribute holds URLs.
 #[derive(Clone, Copy)]
@@ -117,11 +111,9 @@ struct Pending {
 pub fn rewrite_html(
     html: &[u8],
     encoding: &str,
-    visit: impl FnMut(&FoundRef) -> HtmlEdit,
-) -> Result<Vec<u8>, String> {
-    let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
-        .and_then(AsciiCompatibleEncoding::new)
-        .ok_or_else(|| format!("the charset `{encoding}` is not ASCII-compatible"))?;
+    visit: impl FnMut(&FoundRef) -> Edit,
+) -> Result<Vec<u8>, RewriteError> {
+    let encoding = ascii_compatible(encoding)?;
     // Line numbers are computed over a lossy UTF-8 view; byte offsets are exact either way.
     let source = String::from_utf8_lossy(html);
     let lines = LineIndex::new(&source);
@@ -131,7 +123,6 @@ pub fn rewrite_html(
         text: String::new(),
         start: None,
     });
-    let mut out = Vec::with_capacity(html.len() + 256);
 
     // The references of embedded text (CSS, JS, import map JSON) starting at byte `start`.
     let rewrite_embedded = |kind: Embedded, text: &str, start: usize| -> Option<String> {
@@ -188,96 +179,116 @@ pub fn rewrite_html(
         Ok(())
     };
 
-    let mut rewriter = HtmlRewriter::new(
-        Settings {
-            element_content_handlers: vec![
-                element!("*", |el| {
-                    let tag = el.tag_name();
-                    embedded.set(match tag.as_str() {
-                        "style" => Embedded::Css,
-                        "script" if el.get_attribute("src").is_none() => {
-                            match el
-                                .get_attribute("type")
-                                .unwrap_or_default()
-                                .trim()
-                                .to_ascii_lowercase()
-                                .as_str()
-                            {
-                                "module" => Embedded::ModuleScript,
-                                "importmap" => Embedded::ImportMap,
-                                _ => Embedded::None,
-                            }
-                        }
-                        _ => Embedded::None,
-                    });
-                    for (name, shape) in url_attributes(&tag, el) {
-                        let Some(attribute) = el.attributes().iter().find(|a| a.name() == name)
-                        else {
-                            continue;
-                        };
-                        let value = attribute.value();
-                        let start = attribute
-                            .value_source_location()
-                            .map_or(0, |l| l.bytes().start);
-                        let mut edit = HtmlEdit::default();
-                        let new_value = match shape {
-                            Shape::Single(role) => {
-                                let (line, column) = lines.line_column(start);
-                                let takes_integrity = takes_integrity(&tag, name, el);
-                                let found = FoundRef {
-                                    value: value.clone(),
-                                    role,
-                                    line,
-                                    column,
-                                    takes_integrity,
-                                };
-                                edit = (visit.borrow_mut())(&found);
-                                edit.url.take()
-                            }
-                            Shape::Srcset => rewrite_srcset(&value, |offset, url| {
-                                let (line, column) = lines.line_column(start + offset);
-                                let found = FoundRef {
-                                    value: url.to_owned(),
-                                    role: Role::Asset,
-                                    line,
-                                    column,
-                                    takes_integrity: false,
-                                };
-                                (visit.borrow_mut())(&found).url
-                            }),
-                        };
-                        if let Some(new_value) = new_value.filter(|v| *v != value) {
-                            el.set_attribute(name, &new_value)?;
-                        }
-                        if let Some(integrity) = edit.integrity {
-                            if el.get_attribute("integrity").is_none() {
-                                el.set_attribute("integrity", &integrity)?;
-                            }
-                            if edit.cross_origin && el.get_attribute("crossorigin").is_none() {
-                                el.set_attribute("crossorigin", "anonymous")?;
-                            }
+    let settings = Settings {
+        element_content_handlers: vec![
+            element!("*", |el| {
+                let tag = el.tag_name();
+                embedded.set(match tag.as_str() {
+                    "style" => Embedded::Css,
+                    "script" if el.get_attribute("src").is_none() => {
+                        match el
+                            .get_attribute("type")
+                            .unwrap_or_default()
+                            .trim()
+                            .to_ascii_lowercase()
+                            .as_str()
+                        {
+                            "module" => Embedded::ModuleScript,
+                            "importmap" => Embedded::ImportMap,
+                            _ => Embedded::None,
                         }
                     }
-                    if let Some(attribute) = el.attributes().iter().find(|a| a.name() == "style") {
-                        let value = attribute.value();
-                        let start = attribute
-                            .value_source_location()
-                            .map_or(0, |l| l.bytes().start);
-                        if let Some(new_value) = rewrite_embedded(Embedded::Css, &value, start) {
-                            el.set_attribute("style", &new_value)?;
+                    _ => Embedded::None,
+                });
+                for (name, shape) in url_attributes(&tag, el) {
+                    let Some(attribute) = el.attributes().iter().find(|a| a.name() == name) else {
+                        continue;
+                    };
+                    let value = attribute.value();
+                    let start = attribute
+                        .value_source_location()
+                        .map_or(0, |l| l.bytes().start);
+                    let mut edit = Edit::default();
+                    let new_value = match shape {
+                        Shape::Single(role) => {
+                            let (line, column) = lines.line_column(start);
+                            let takes_integrity = takes_integrity(&tag, name, el);
+                            let found = FoundRef {
+                                value: value.clone(),
+                                role,
+                                line,
+                                column,
+                                takes_integrity,
+                            };
+                            edit = (visit.borrow_mut())(&found);
+                            edit.url.take()
+                        }
+                        Shape::Srcset => rewrite_srcset(&value, |offset, url| {
+                            let (line, column) = lines.line_column(start + offset);
+                            let found = FoundRef {
+                                value: url.to_owned(),
+                                role: Role::Asset,
+                                line,
+                                column,
+                                takes_integrity: false,
+                            };
+                            (visit.borrow_mut())(&found).url
+                        }),
+                    };
+                    if let Some(new_value) = new_value.filter(|v| *v != value) {
+                        el.set_attribute(name, &new_value)?;
+                    }
+                    if let Some(integrity) = edit.integrity {
+                        if el.get_attribute("integrity").is_none() {
+                            el.set_attribute("integrity", &integrity)?;
+                        }
+                        if edit.cross_origin && el.get_attribute("crossorigin").is_none() {
+                            el.set_attribute("crossorigin", "anonymous")?;
                         }
                     }
-                    Ok(())
-                }),
-                text!("style, script", on_text),
-            ],
-            encoding,
-            ..Settings::new()
-        },
-        |chunk: &[u8]| out.extend_from_slice(chunk),
-    );
-    rewriter.write(html).map_err(|e| e.to_string())?;
-    rewriter.end().map_err(|e| e.to_string())?;
+                }
+                if let Some(attribute) = el.attributes().iter().find(|a| a.name() == "style") {
+                    let value = attribute.value();
+                    let start = attribute
+                        .value_source_location()
+                        .map_or(0, |l| l.bytes().start);
+                    if let Some(new_value) = rewrite_embedded(Embedded::Css, &value, start) {
+                        el.set_attribute("style", &new_value)?;
+                    }
+                }
+                Ok(())
+            }),
+            text!("style, script", on_text),
+        ],
+        encoding,
+        ..Settings::new()
+    };
+    run_rewriter(html, settings, 256)
+}
+
+/// A document's charset label as the encoding lol_html needs.
+fn ascii_compatible(label: &str) -> Result<AsciiCompatibleEncoding, RewriteError> {
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .and_then(AsciiCompatibleEncoding::new)
+        .ok_or_else(|| RewriteError::Charset {
+            charset: label.to_owned(),
+        })
+}
+
+/// Streams `html` through a rewriter with `settings`; `extra` is the room to reserve for
+/// what the handlers add.
+fn run_rewriter(
+    html: &[u8],
+    settings: Settings<'_, '_>,
+    extra: usize,
+) -> Result<Vec<u8>, RewriteError> {
+    let parse = |e: lol_html::errors::RewritingError| RewriteError::Parse {
+        message: e.to_string(),
+    };
+    let mut out = Vec::with_capacity(html.len() + extra);
+    let mut rewriter = HtmlRewriter::new(settings, |chunk: &[u8]| out.extend_from_slice(chunk));
+    rewriter.write(html).map_err(parse)?;
+    rewriter.end().map_err(parse)?;
     Ok(out)
 }
 
@@ -315,35 +326,27 @@ fn add_import_map_integrity(map: &str, entries: &[(String, String)]) -> Option<S
 /// Appends `snippet` (HTML) to the document's `<head>`, or, without one, to its `<body>`, or
 /// else to the end of the document. `assetc dev` uses it for its live-reload script; it
 /// goes through the HTML rewriter so that it lands in the right place whatever the markup.
-pub fn inject(html: &[u8], encoding: &str, snippet: &str) -> Result<Vec<u8>, String> {
-    let encoding = encoding_rs::Encoding::for_label(encoding.as_bytes())
-        .and_then(AsciiCompatibleEncoding::new)
-        .ok_or_else(|| format!("the charset `{encoding}` is not ASCII-compatible"))?;
+pub fn inject(html: &[u8], encoding: &str, snippet: &str) -> Result<Vec<u8>, RewriteError> {
+    let encoding = ascii_compatible(encoding)?;
     let done = Cell::new(false);
-    let mut out = Vec::with_capacity(html.len() + snippet.len());
     let append = |el: &mut Element| {
         if !done.replace(true) {
             el.append(snippet, ContentType::Html);
         }
         Ok(())
     };
-    let mut rewriter = HtmlRewriter::new(
-        Settings {
-            element_content_handlers: vec![element!("head", append), element!("body", append)],
-            document_content_handlers: vec![lol_html::end!(|end| {
-                if !done.get() {
-                    end.append(snippet, ContentType::Html);
-                }
-                Ok(())
-            })],
-            encoding,
-            ..Settings::new()
-        },
-        |chunk: &[u8]| out.extend_from_slice(chunk),
-    );
-    rewriter.write(html).map_err(|e| e.to_string())?;
-    rewriter.end().map_err(|e| e.to_string())?;
-    Ok(out)
+    let settings = Settings {
+        element_content_handlers: vec![element!("head", append), element!("body", append)],
+        document_content_handlers: vec![lol_html::end!(|end| {
+            if !done.get() {
+                end.append(snippet, ContentType::Html);
+            }
+            Ok(())
+        })],
+        encoding,
+        ..Settings::new()
+    };
+    run_rewriter(html, settings, snippet.len())
 }
 
 /// Rewrites the URLs of a `srcset` value (HTML's "parse a srcset attribute": URLs are runs
@@ -454,7 +457,7 @@ mod tests {
         let mut found = Vec::new();
         rewrite_html(html.as_bytes(), "utf-8", |r| {
             found.push((r.value.clone(), r.line, r.column));
-            HtmlEdit::default()
+            Edit::default()
         })
         .unwrap();
         found
@@ -482,9 +485,9 @@ mod tests {
     #[test]
     fn only_changed_tags_are_reserialised() {
         let html = "<!DOCTYPE html>\n<!-- <img src=a.png> -->\n<P CLASS=x>text &amp; more</P>\n<IMG  ALT='a'   SRC = \"a.png\"  data-x=1 >\n<img src=\"keep.png\">";
-        let out = rewrite_html(html.as_bytes(), "utf-8", |r| HtmlEdit {
+        let out = rewrite_html(html.as_bytes(), "utf-8", |r| Edit {
             url: (r.value == "a.png").then(|| "a.F.png".into()),
-            ..HtmlEdit::default()
+            ..Edit::default()
         })
         .unwrap();
         let out = String::from_utf8(out).unwrap();
@@ -563,6 +566,6 @@ mod tests {
 
     #[test]
     fn non_ascii_compatible_charsets_are_refused() {
-        assert!(rewrite_html(b"<p>", "utf-16le", |_| HtmlEdit::default()).is_err());
+        assert!(rewrite_html(b"<p>", "utf-16le", |_| Edit::default()).is_err());
     }
 }

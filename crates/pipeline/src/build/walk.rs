@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use assetc_core::{LogicalPath, MANIFEST_FILE_NAME};
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use walkdir::WalkDir;
 
+use crate::build::patterns::PathFilter;
 use crate::error::{BuildError, Warning, WarningKind};
 
 /// A source file found by the walk.
@@ -15,72 +15,6 @@ pub struct SourceFile {
     pub logical: LogicalPath,
     /// Where to read it (through any symlink inside the root).
     pub path: PathBuf,
-}
-
-/// Include and exclude patterns, gitignore-like: a pattern without `/` matches a name at
-/// any depth (`*.scss`, `node_modules`), one with `/` matches from the input root.
-#[derive(Debug)]
-pub struct PathFilter {
-    include: Option<GlobSet>,
-    exclude: GlobSet,
-}
-
-impl PathFilter {
-    pub fn new(include: &[String], exclude: &[String]) -> Result<Self, BuildError> {
-        let include = if include.is_empty() {
-            None
-        } else {
-            Some(glob_set(include)?)
-        };
-        Ok(Self {
-            include,
-            exclude: glob_set(exclude)?,
-        })
-    }
-
-    fn excludes(&self, logical: &str) -> bool {
-        self.exclude.is_match(logical)
-    }
-
-    fn includes_file(&self, logical: &str) -> bool {
-        !self.excludes(logical)
-            && self
-                .include
-                .as_ref()
-                .is_none_or(|set| set.is_match(logical))
-    }
-}
-
-/// Builds a set of gitignore-like patterns (see [`PathFilter`]).
-pub fn glob_set(patterns: &[String]) -> Result<GlobSet, BuildError> {
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        let anchored = pattern.trim_start_matches('/');
-        let full = if pattern.contains('/') {
-            anchored.to_owned()
-        } else {
-            format!("**/{pattern}")
-        };
-        let glob = globset::GlobBuilder::new(&full)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| BuildError::Glob {
-                glob: pattern.clone(),
-                message: e.kind().to_string(),
-            })?;
-        builder.add(glob);
-        // `dir/**` also prunes the directory itself.
-        if let Some(dir) = full.strip_suffix("/**") {
-            builder.add(Glob::new(dir).map_err(|e| BuildError::Glob {
-                glob: pattern.clone(),
-                message: e.kind().to_string(),
-            })?);
-        }
-    }
-    builder.build().map_err(|e| BuildError::Glob {
-        glob: patterns.join(", "),
-        message: e.to_string(),
-    })
 }
 
 /// Walks `root` (canonical) and returns its files sorted by logical path.
@@ -203,9 +137,9 @@ pub fn walk(
                 path: entry.path().to_path_buf(),
             });
         }
-        let logical = LogicalPath::new(logical).map_err(|e| BuildError::Rewrite {
-            path: entry.path().display().to_string(),
-            message: e.to_string(),
+        let logical = LogicalPath::new(logical).map_err(|source| BuildError::InvalidName {
+            path: entry.path().to_path_buf(),
+            source,
         })?;
         files.push(SourceFile {
             logical,

@@ -10,8 +10,7 @@ use std::ops::Range;
 
 use cssparser::{ParseError, Parser, ParserInput, Token};
 
-use crate::js::source_mapping_url;
-use crate::text_ref::{locate, TextContext, TextRef};
+use crate::scan::text_ref::{locate, source_mapping_url, TextContext, TextRef};
 
 /// Blocks nested deeper than this are skipped rather than scanned: each level is a stack frame,
 /// and no real stylesheet comes near it, while a hostile one could exhaust the stack.
@@ -218,7 +217,7 @@ fn string_body(source: &str, start: usize, end: usize) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text_ref::{splice, LineIndex};
+    use crate::scan::text_ref::{splice, LineIndex};
 
     fn values(source: &str) -> Vec<String> {
         scan_css(source).into_iter().map(|r| r.value).collect()

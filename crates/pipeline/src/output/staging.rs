@@ -14,46 +14,68 @@ pub struct Staging {
     dir: PathBuf,
     output: PathBuf,
     committed: bool,
-    /// An exclusive `flock` on the output's parent directory, held until the staging
-    /// directory is committed or removed: a second build into the same output fails instead
-    /// of removing this one's staging directory.
-    _lock: fs::File,
+    /// The output's lock, held until the staging directory is committed or removed: a
+    /// second build into the same output fails instead of removing this one's staging
+    /// directory.
+    _lock: Lock,
+}
+
+/// An exclusive `flock` on the output's lock file, `.<output>.assetc-lock` beside it (not on
+/// the output itself, which a build swaps for another directory, nor on the parent, which
+/// would make builds into `build/` and `dist/` side by side exclude each other). Builds and
+/// `clean` take it; it is released when dropped. The file stays: removing it would let two
+/// processes lock two different files of one name.
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] fs::File);
+
+/// Takes the lock of `output` (creating its parent), or fails with [`BuildError::Busy`].
+pub fn lock(output: &Path) -> Result<Lock, BuildError> {
+    let parent = parent_of(output);
+    fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+    let path = parent.join(format!(".{}.assetc-lock", output_name(output)));
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(BuildError::io(&path))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Lock(file)),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(BuildError::Busy {
+            output: output.to_path_buf(),
+        }),
+        Err(e) => Err(BuildError::Io {
+            path,
+            source: e.into(),
+        }),
+    }
+}
+
+fn parent_of(output: &Path) -> &Path {
+    output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+fn output_name(output: &Path) -> String {
+    output
+        .file_name()
+        .map_or_else(|| "build".into(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The name prefix of staging directories for `output`: hidden, and beside it so that the
 /// final rename stays on one filesystem.
 fn staging_prefix(output: &Path) -> String {
-    let name = output
-        .file_name()
-        .map_or_else(|| "build".into(), |n| n.to_string_lossy().into_owned());
-    format!(".{name}.assetc-staging-")
+    format!(".{}.assetc-staging-", output_name(output))
 }
 
-/// Takes the exclusive lock on `output`'s parent directory (creating the parent) and removes
-/// the staging directories that earlier, killed builds left beside `output`. The lock is on
-/// the directory itself, so nothing is left beside the output.
-fn lock_and_tidy(output: &Path) -> Result<(fs::File, PathBuf, String), BuildError> {
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(BuildError::io(parent))?;
+/// Takes the lock of `output` and removes the staging directories that earlier, killed
+/// builds left beside it.
+fn lock_and_tidy(output: &Path) -> Result<(Lock, PathBuf, String), BuildError> {
+    let lock = lock(output)?;
+    let parent = parent_of(output);
     let prefix = staging_prefix(output);
-    let lock = fs::File::open(parent).map_err(BuildError::io(parent))?;
-    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => {}
-        Err(rustix::io::Errno::WOULDBLOCK) => {
-            return Err(BuildError::Busy {
-                output: output.to_path_buf(),
-            });
-        }
-        Err(e) => {
-            return Err(BuildError::Io {
-                path: parent.to_path_buf(),
-                source: e.into(),
-            })
-        }
-    }
     for entry in fs::read_dir(parent).map_err(BuildError::io(parent))? {
         let entry = entry.map_err(BuildError::io(parent))?;
         if entry.file_name().to_string_lossy().starts_with(&prefix) {
@@ -160,11 +182,12 @@ mod tests {
         fs::write(staging.dir().join("new"), "new").unwrap();
         staging.commit().unwrap();
         assert!(output.join("new").exists() && !output.join("old").exists());
-        let leftovers: Vec<_> = fs::read_dir(dir.path())
+        let mut leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(leftovers, ["build"]);
+        leftovers.sort();
+        assert_eq!(leftovers, [".build.assetc-lock", "build"]);
     }
 
     #[test]
@@ -182,6 +205,16 @@ mod tests {
         );
         drop(first);
         Staging::begin(&output).unwrap();
+    }
+
+    #[test]
+    fn builds_into_outputs_side_by_side_do_not_exclude_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let build = Staging::begin(&dir.path().join("build")).unwrap();
+        let dist = Staging::begin(&dir.path().join("dist")).unwrap();
+        build.commit().unwrap();
+        dist.commit().unwrap();
+        assert!(dir.path().join("build").is_dir() && dir.path().join("dist").is_dir());
     }
 
     #[test]

@@ -17,9 +17,9 @@ use assetc_server::{Build, Mount, Options};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::broadcast;
 
-use crate::cli::BuildArgs;
+use crate::cli::{BuildArgs, DevArgs};
 use crate::config::Config;
-use crate::ui;
+use crate::{settings, ui};
 
 /// Where the live-reload script and the event stream are served; never a path of the site.
 const EVENTS_PATH: &str = "/__assetc/events";
@@ -30,71 +30,9 @@ const DEBOUNCE: Duration = Duration::from_millis(120);
 /// A continuous stream of changes still rebuilds at least this often.
 const DEBOUNCE_MAX: Duration = Duration::from_secs(2);
 
-/// `assetc dev`
-#[derive(clap::Args, Debug)]
-pub struct DevArgs {
-    /// Source tree to build and watch [default: assets]
-    #[arg(long, short, value_name = "DIR")]
-    pub input: Option<PathBuf>,
-
-    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080]
-    #[arg(long, value_name = "ADDR")]
-    pub bind: Option<String>,
-
-    /// Treat warnings (broken references) as build errors, shown in the page
-    #[arg(long)]
-    pub strict: bool,
-
-    /// Private build directory [default: a directory under the system's temporary directory]
-    #[arg(long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-}
-
-/// The script every page gets in dev mode (injected by the HTML rewriter at build time).
-const LIVE_SCRIPT: &str = r#"(() => {
-  "use strict";
-  let overlay = null;
-  const show = (message) => {
-    if (!overlay) {
-      overlay = document.createElement("pre");
-      overlay.id = "assetc-error-overlay";
-      overlay.style.cssText = "position:fixed;inset:0;margin:0;padding:2rem;z-index:2147483647;" +
-        "background:rgba(20,0,0,.92);color:#fdd;font:14px/1.5 monospace;white-space:pre-wrap;overflow:auto";
-      document.documentElement.appendChild(overlay);
-    }
-    overlay.textContent = "assetc: the last build failed; still serving the last good one\n\n" + message;
-  };
-  const swapStyles = (urls) => {
-    let swapped = 0;
-    for (const link of document.querySelectorAll('link[rel~="stylesheet"]')) {
-      const url = new URL(link.href, location.href);
-      const next = urls[url.pathname];
-      if (next) {
-        // Keep the reference's own form: only the file name changes.
-        const raw = link.getAttribute("href");
-        const oldName = url.pathname.split("/").pop();
-        const newName = next.split("/").pop();
-        url.pathname = next;
-        link.setAttribute("href", raw.includes(oldName) ? raw.replace(oldName, newName) : url.href);
-        swapped += 1;
-      }
-    }
-    return swapped;
-  };
-  const events = new EventSource("/__assetc/events");
-  events.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "reload") {
-      location.reload();
-    } else if (message.type === "css") {
-      if (overlay) { location.reload(); return; }
-      if (swapStyles(message.urls) === 0) location.reload();
-    } else if (message.type === "error") {
-      show(message.message);
-    }
-  };
-})();
-"#;
+/// The script every page gets in dev mode (injected by the HTML rewriter at build time); it
+/// reads the event stream's path from its own `data-events` attribute.
+const LIVE_SCRIPT: &str = include_str!("live.js");
 
 /// What open pages are told.
 #[derive(Clone, Debug)]
@@ -115,7 +53,7 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
         .input
         .clone()
         .or_else(|| config.build.input.clone())
-        .unwrap_or_else(|| PathBuf::from("assets"));
+        .unwrap_or_else(|| PathBuf::from(assetc_pipeline::build::options::DEFAULT_INPUT));
     let input = input
         .canonicalize()
         .with_context(|| format!("input directory `{}` does not exist", input.display()))?;
@@ -132,19 +70,23 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
             ))
             .join("build"),
     };
+    // The production build's options from `assetc.toml`, with dev's own flags on top (a
+    // dev build has exactly the names a production build gives).
     let build_args = BuildArgs {
         input: Some(input.clone()),
         output: Some(output.clone()),
         strict: args.strict,
         ..BuildArgs::default()
     };
-    let mut options = crate::build_cmd::options(&build_args, config)?;
+    let mut options = settings::build_options(&build_args, config)?;
     // Development needs speed, not bandwidth: no precompression (names do not depend on it).
     options.compress = CompressOptions {
         codings: Vec::new(),
         ..CompressOptions::default()
     };
-    options.inject_html = Some(format!("<script src=\"{SCRIPT_PATH}\"></script>"));
+    options.inject_html = Some(format!(
+        "<script src=\"{SCRIPT_PATH}\" data-events=\"{EVENTS_PATH}\"></script>"
+    ));
     options.keep = 1;
     options.keep_age = 0;
 

@@ -33,6 +33,21 @@ pub struct TextRef {
     pub column: u32,
 }
 
+/// The range, within a comment's text (what follows `//` or `/*`, without `*/`), of a
+/// `# sourceMappingURL=<url>` directive's value (`@` is the legacy marker). As browsers do, the
+/// directive must start the comment and nothing but whitespace may follow the URL.
+pub fn source_mapping_url(body: &str) -> Option<Range<usize>> {
+    let rest = body.strip_prefix(['#', '@'])?;
+    let after_space = rest.trim_start();
+    let value = after_space.strip_prefix("sourceMappingURL=")?;
+    let start = body.len() - value.len();
+    let len = value.find(char::is_whitespace).unwrap_or(value.len());
+    if len == 0 || !value[len..].trim_start().is_empty() {
+        return None;
+    }
+    Some(start..start + len)
+}
+
 /// Rewrites `source`, replacing the span of each `(reference, new value)` pair with the new
 /// value escaped for its context. Every other byte is kept. Spans must not overlap.
 pub fn splice(source: &str, mut replacements: Vec<(&TextRef, String)>) -> String {

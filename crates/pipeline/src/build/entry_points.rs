@@ -5,10 +5,10 @@
 use assetc_core::LogicalPath;
 use globset::GlobSet;
 
+use crate::build::patterns::glob_set;
 use crate::error::BuildError;
-use crate::walk::glob_set;
 
-/// The built-in entry-point patterns (gitignore-like, see [`crate::walk::PathFilter`]).
+/// The built-in entry-point patterns (gitignore-like, see [`crate::build::patterns::PathFilter`]).
 pub const DEFAULT_ENTRY_POINTS: &[&str] = &[
     "*.html",
     "*.htm",
