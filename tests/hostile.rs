@@ -562,7 +562,7 @@ fn read_exchange(reader: &mut BufReader<TcpStream>, site: &Site, ask: &Ask) -> R
     }
     if !no_body && response.body != body {
         return Err(format!(
-            "{} {}: {} body bytes that are not the expected {}",
+            "{} {}: a body of {} bytes that are not the expected {} bytes",
             ask.method,
             ask.target,
             response.body.len(),
