@@ -18,6 +18,7 @@ build:
 # Run every test: unit, end-to-end (real binary, real sockets, curl), then the browser tests
 test: && _browser-tests
     cargo test --workspace --locked
+    {{just_executable()}} test-python
 
 # The browser tests (tests/browser/): Chromium against the real binary; screenshots in target/browser-artifacts/
 test-browser: && _browser-tests
@@ -43,6 +44,37 @@ browser-deps:
     if ! cmp -s tests/browser/package-lock.json "$stamp"; then
         npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
         cp tests/browser/package-lock.json "$stamp"
+    fi
+
+# The Python wheel (release; the `assetc` binary plus the `assetc` package) into target/wheels/
+wheel: _python-venv
+    cd python && {{justfile_directory()}}/target/python/venv/bin/maturin build --release --strip --locked --out "{{justfile_directory()}}/target/wheels"
+
+# Python (python/, examples/): a dev wheel into target/python/venv, pytest, the Flask example in Chromium
+test-python: _python-venv browser-deps
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv="{{justfile_directory()}}/target/python/venv"
+    wheels="{{justfile_directory()}}/target/python/wheels"
+    rm -rf "$wheels"
+    # Stripped: a small wheel installs in a second; only the binary's own crate is relinked.
+    (cd python && "$venv/bin/maturin" build --profile dev --strip --locked --compression-level 1 --out "$wheels")
+    wheel=$(ls "$wheels"/assetc-*.whl)
+    "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheel"
+    ASSETC_WHEEL="$wheel" "$venv/bin/python" -m pytest python/tests -q
+    ASSETC_BIN="$venv/bin/assetc" ASSETC_PYTHON_VENV="$venv" \
+        node --test --test-timeout=120000 tests/browser/python.test.mjs
+
+# target/python/venv: maturin, pytest and the examples' frameworks; reinstalled when python/requirements-dev.txt changes
+_python-venv:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv="{{justfile_directory()}}/target/python/venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    stamp="$venv/.assetc-installed-requirements"
+    if ! cmp -s python/requirements-dev.txt "$stamp"; then
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-dev.txt
+        cp python/requirements-dev.txt "$stamp"
     fi
 
 # Formatting and clippy, warnings as errors
