@@ -48,6 +48,7 @@ browser-deps:
 
 # The Python wheel (release; the `assetc` binary plus the `assetc` package) into target/wheels/
 wheel: _python-venv
+    rm -f target/wheels/assetc-*.whl
     cd python && {{justfile_directory()}}/target/python/venv/bin/maturin build --release --strip --locked --out "{{justfile_directory()}}/target/wheels"
 
 # Python (python/, examples/): a dev wheel into target/python/venv, pytest, the Flask example in Chromium

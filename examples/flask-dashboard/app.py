@@ -14,7 +14,7 @@ each file after its content, `assetc serve` sends it with `Cache-Control: immuta
 template asks the manifest for URLs. The app follows each new build without a restart.
 
 Run (see python/README.md): `assetc build --base-url http://127.0.0.1:8081/`, then
-`assetc serve --bind 127.0.0.1:8081` and `gunicorn --bind 127.0.0.1:8000 app:app` here.
+`assetc serve --bind 127.0.0.1:8081` and `gunicorn --bind 127.0.0.1:8000 --threads 4 app:app` here.
 """
 
 import os

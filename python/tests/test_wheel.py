@@ -78,12 +78,15 @@ def test_pip_install_into_a_fresh_venv_gives_it_assetc(wheel, tmp_path):
     assert served in (project / "build" / "index.html").read_text()
 
     # The venv's Python imports the package from the venv, and it reads that build.
+    # The glue modules import without their frameworks (none is installed here): lazily.
     code = (
-        "import assetc, json, sys; m = assetc.Manifest.load('build');"
-        "print(json.dumps([assetc.__file__, m.url('css/site.css'), sys.prefix]))"
+        "import assetc, assetc.flask, assetc.jinja, assetc.django, json, sys; m = assetc.Manifest.load('build');"
+        "missing = [f for f in ('flask', 'jinja2', 'django', 'markupsafe') if f in sys.modules];"
+        "print(json.dumps([assetc.__file__, m.url('css/site.css'), sys.prefix, missing]))"
     )
     py = subprocess.run([str(bin_dir / "python"), "-c", code], cwd=project, env=env, capture_output=True, text=True, timeout=30)
     assert py.returncode == 0, py.stderr
-    file, url, prefix = json.loads(py.stdout)
+    file, url, prefix, imported = json.loads(py.stdout)
+    assert imported == []
     assert Path(file).is_relative_to(Path(prefix)) and Path(prefix) == venv
     assert url == "/" + served

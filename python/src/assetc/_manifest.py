@@ -211,8 +211,9 @@ class Manifest:
 
     `path` is `assetc-manifest.json` or the build directory holding it. In strict mode (the
     default) the manifest must exist and an unknown logical path raises `UnknownAsset` (a
-    `KeyError`); with `strict=False` a missing manifest or path falls back to the logical path
-    under `fallback_base_url` (development before a first build).
+    `KeyError`); with `strict=False` a manifest not built yet, or a path it does not list, falls
+    back to the logical path under `fallback_base_url` (development before a first build). A
+    manifest that exists but cannot be read (another version, not JSON) is always an error.
 
     The manifest on disk is looked at (one `stat` of its path) at most every
     `reload_interval` seconds, and only when a lookup happens; when `assetc build` has swapped
@@ -243,7 +244,8 @@ class Manifest:
         try:
             self._snapshot = _read(path)
         except ManifestError as e:
-            if strict:
+            # Not strict tolerates a manifest not built yet, never one that is wrong.
+            if strict or os.path.lexists(path):
                 raise
             _log.warning("%s; asset URLs fall back to logical paths", e)
             self._snapshot = _EMPTY
@@ -484,3 +486,9 @@ def _stylesheet(url: str, integrity: str, cross: bool) -> str:
 
 def _script(url: str, integrity: str, cross: bool) -> str:
     return f'<script type="module" src="{html.escape(url)}"{_attrs(integrity, cross)}></script>'
+
+
+# Tracebacks and reprs name the public module, where users import these from.
+for _public in (ManifestError, UnknownAsset, HTML, Variant, Entry, Manifest):
+    _public.__module__ = "assetc"
+del _public
