@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, List, Sequence, Tuple
 
 import pytest
