@@ -55,7 +55,7 @@ EXAMPLE_APPS = {
     "fastapi-uvicorn": Example(
         folder="fastapi-app",
         server=lambda port: [str(VENV_BIN / "uvicorn"), "main:app", "--host", "127.0.0.1", "--port", str(port)],
-        assets=["css/site.css", "js/app.js", "js/orders.js", "fonts/inter.woff2"],
+        assets=["css/site.css", "js/app.js", "js/orders.js", "img/cup.svg"],
         changed_css="css/site.css",
     ),
     "django-waitress": Example(
