@@ -15,29 +15,54 @@ build:
     cargo build --release --locked
     ./target/release/assetc build --input assets --output build
 
-# Run every test: unit, end-to-end (real binary, real sockets, curl), then the browser tests
-test: && _browser-tests
+# Run every test: unit, end-to-end (real binary, real sockets, curl, wrk), then the browser tests
+test: test-deps && _browser-tests
     cargo test --workspace --locked
     {{just_executable()}} test-python
+
+# The real-world corpus (tests/realworld.rs): pinned npm and PyPI packages (downloaded once, into target/tmp/corpus), built and crawled
+test-realworld: test-deps
+    cargo test --locked --features realworld --test tests realworld
 
 # The browser tests (tests/browser/): Chromium against the real binary; screenshots in target/browser-artifacts/
 test-browser: && _browser-tests
     cargo build --locked --bin assetc
 
 # tests/browser/ on the debug binary that `cargo test` (its features) or `cargo build` left
-_browser-tests: browser-deps
+_browser-tests: test-deps
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
         node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs
 
-# Install what the browser test needs when missing: Debian's chromium, playwright-core (no browser download)
-browser-deps:
+# Install what the tests run, when missing: Debian packages (apt-get; sudo unless root), then tests/browser's npm packages
+test-deps:
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ ! -x /usr/bin/chromium ]; then
-        echo "installing chromium (apt-get)" >&2
+    missing=()
+    # need COMMAND-OR-PATH PACKAGE: what a test runs, and the Debian package that has it.
+    need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+    need curl curl                  # tests/serve.rs: the manual check, as a person runs it
+    need wrk wrk                    # tests/hostile.rs: a thousand connections; `just soak`
+    need /usr/bin/time time         # tests/faults.rs: the peak memory of a build
+    need /usr/bin/chromium chromium # tests/browser
+    need node nodejs                # tests/browser: Node's test runner (npm comes with it, or below)
+    need bash bash                  # `ulimit -n` around the server and wrk
+    need flock util-linux           # tests/build.rs: a build lock held from outside
+    need mkfifo coreutils           # tests/build.rs: an input that blocks
+    need tar tar                    # tests/realworld.rs: unpacking npm's tarballs
+    need python3 python3            # tests/realworld.rs: the reference oracle, MkDocs
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]} (apt-get)" >&2
         sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
         $sudo apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    # tests/browser's install; tests/realworld.rs: `npm pack`. Debian packages it apart from
+    # its nodejs, NodeSource's nodejs bundles it.
+    if ! command -v npm >/dev/null 2>&1; then
+        sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
     fi
     # npm ci again only when the lockfile changed since the last install.
     stamp=tests/browser/node_modules/.assetc-installed-lock
@@ -46,13 +71,16 @@ browser-deps:
         cp tests/browser/package-lock.json "$stamp"
     fi
 
+# The old name of test-deps
+alias browser-deps := test-deps
+
 # The Python wheel (release; the `assetc` binary plus the `assetc` package) into target/wheels/
 wheel: _python-venv
     rm -f target/wheels/assetc-*.whl
     cd python && {{justfile_directory()}}/target/python/venv/bin/maturin build --release --strip --locked --out "{{justfile_directory()}}/target/wheels"
 
 # Python (python/, examples/): a dev wheel into target/python/venv, pytest, the Flask example in Chromium
-test-python: _python-venv browser-deps
+test-python: _python-venv test-deps
     #!/usr/bin/env bash
     set -euo pipefail
     venv="{{justfile_directory()}}/target/python/venv"

@@ -618,12 +618,13 @@ fn command_line_conventions() {
 }
 
 #[test]
-fn a_second_build_into_the_same_output_is_refused_while_one_runs() {
-    // Hold the lock a build takes (an exclusive flock on the output's parent directory).
+fn a_second_build_or_a_clean_of_the_same_output_is_refused_while_one_runs() {
+    // Hold the lock a build takes (an exclusive flock on `.build.assetc-lock` beside it).
     let t = site();
+    t.build(&[]).success();
     let mut held = std::process::Command::new("flock")
         .args(["--exclusive", "--nonblock", "--close"])
-        .arg(t.root())
+        .arg(t.root().join(".build.assetc-lock"))
         .args(["sh", "-c", "echo locked; sleep 30"])
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -635,15 +636,28 @@ fn a_second_build_into_the_same_output_is_refused_while_one_runs() {
     )
     .unwrap();
     assert_eq!(line.trim(), "locked");
-    let run = t.build(&[]);
+    t.file("css/site.css", "body { color: red }");
+    let build = t.build(&[]);
+    let clean = t.run(&["clean", "--root", "build"]);
+    // Another output beside it is not locked by this one.
+    let dist = t.build_into("dist", &[]);
     let _ = held.kill();
     let _ = held.wait();
-    run.failure(1);
-    let err = run.stderr();
-    assert!(
-        err.contains("another build into `") && err.contains("build` is running"),
-        "{err}"
+    build.failure(1);
+    let busy = format!(
+        "another assetc build or clean of `{}` is running\nhint: wait for it to finish\n",
+        t.root().join("build").canonicalize().unwrap().display()
     );
+    assert!(build.stderr().contains(&busy), "{}", build.stderr());
+    clean.failure(1);
+    assert!(
+        clean
+            .stderr()
+            .contains("another assetc build or clean of `"),
+        "{}",
+        clean.stderr()
+    );
+    dist.success();
     t.build(&[]).success();
 }
 

@@ -9,18 +9,17 @@
 mod corpus;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::http::{read_response, Http};
+use crate::common::server::{Builder, Server};
 use crate::common::{assetc, Tree};
 use corpus::After;
-
-/// Bounds every wait for the server.
-const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The most one corpus case may take, its follow-up request included. The corpus server's
 /// request timeout is far longer, so a request the server merely waits out fails here.
@@ -98,215 +97,29 @@ impl Site {
     }
 }
 
-/// A running `assetc serve`, killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-    /// Everything it printed on stderr.
-    stderr: Arc<Mutex<Vec<String>>>,
+/// `assetc serve --root build --no-watch` plus `args` in `dir`, on 127.0.0.1:0.
+fn serve(dir: &Path, args: &[&str]) -> Builder {
+    Server::serve(dir)
+        .args(&["--root", "build", "--no-watch"])
+        .args(args)
 }
 
-impl Server {
-    /// `assetc serve --root build --bind 127.0.0.1:0` plus `args`, run in `dir`.
-    fn start(dir: &Path, args: &[&str]) -> Self {
-        let mut cmd = assetc();
-        cmd.arg("serve")
-            .args(["--root", "build", "--bind", "127.0.0.1:0", "--no-watch"])
-            .args(args);
-        Self::spawn(cmd, dir)
-    }
-
-    /// The same under `bash -c 'ulimit -n FILES; exec …'`: room for `FILES` descriptors.
-    fn start_with_files(dir: &Path, files: u32, args: &[&str]) -> Self {
-        let mut cmd = Command::new("bash");
-        cmd.arg("-c")
-            .arg(format!("ulimit -n {files} && exec \"$0\" \"$@\""))
-            .arg(env!("CARGO_BIN_EXE_assetc"))
-            .arg("serve")
-            .args(["--root", "build", "--bind", "127.0.0.1:0", "--no-watch"])
-            .args(args)
-            .env_remove("SOURCE_DATE_EPOCH");
-        Self::spawn(cmd, dir)
-    }
-
-    fn spawn(mut cmd: Command, dir: &Path) -> Self {
-        let mut child = cmd
-            .current_dir(dir)
-            .env_remove("PORT")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run assetc serve");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        let lines = stderr.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on http://") {
-                    let _ = tx.send(addr.to_owned());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let Ok(addr) = rx.recv_timeout(TIMEOUT) else {
-            let _ = child.kill();
-            panic!(
-                "no `listening on` line; stderr: {:?}",
-                stderr.lock().unwrap()
-            );
-        };
-        Self {
-            child,
-            addr,
-            stderr,
-        }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(&self.addr).expect("connect");
-        stream.set_read_timeout(Some(PER_CASE)).unwrap();
-        stream.set_write_timeout(Some(PER_CASE)).unwrap();
-        stream
-    }
-
-    /// Still running, no panic logged, and a normal request on a new connection gets the
-    /// right bytes.
-    #[track_caller]
-    fn assert_healthy(&mut self, site: &Site) {
-        assert!(
-            self.child.try_wait().unwrap().is_none(),
-            "assetc serve exited; stderr: {:?}",
-            self.stderr.lock().unwrap()
-        );
-        let panics: Vec<String> = self
-            .stderr
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains("panicked"))
-            .cloned()
-            .collect();
-        assert!(panics.is_empty(), "the server panicked: {panics:?}");
-        let mut reader = BufReader::new(self.connect());
-        if let Err(e) = normal_request(&mut reader, site) {
-            panic!("a normal request after the others: {e}");
-        }
-    }
+/// A new connection to `server`, reads and writes bounded by [`PER_CASE`].
+fn connect(server: &Server) -> TcpStream {
+    let stream = server.connect();
+    stream.set_read_timeout(Some(PER_CASE)).unwrap();
+    stream.set_write_timeout(Some(PER_CASE)).unwrap();
+    stream
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One response as read off the wire.
-#[derive(Debug)]
-struct Response {
-    status: u16,
-    /// Names lowercased.
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    /// Every byte read for it (interim 1xx responses included).
-    raw: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-fn read_line(reader: &mut impl BufRead, raw: &mut Vec<u8>) -> std::io::Result<Vec<u8>> {
-    let mut line = Vec::new();
-    let n = reader.read_until(b'\n', &mut line)?;
-    if n == 0 {
-        return Err(std::io::Error::new(
-            ErrorKind::UnexpectedEof,
-            "the connection closed",
-        ));
-    }
-    raw.extend_from_slice(&line);
-    if line.len() > 1 << 20 {
-        return Err(std::io::Error::other("a line over 1 MiB"));
-    }
-    Ok(line)
-}
-
-/// Reads one response (skipping interim 1xx ones); `head`: it answers a HEAD (no body).
-fn read_response(reader: &mut impl BufRead, head: bool) -> std::io::Result<Response> {
-    let mut raw = Vec::new();
-    loop {
-        let line = read_line(reader, &mut raw)?;
-        let text = String::from_utf8_lossy(&line);
-        let status: u16 = text
-            .strip_prefix("HTTP/1.1 ")
-            .or_else(|| text.strip_prefix("HTTP/1.0 "))
-            .and_then(|rest| rest.get(..3))
-            .and_then(|code| code.parse().ok())
-            .ok_or_else(|| std::io::Error::other(format!("not a status line: {text:?}")))?;
-        let mut headers = Vec::new();
-        loop {
-            let line = read_line(reader, &mut raw)?;
-            let line = String::from_utf8_lossy(&line);
-            let line = line.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
-                break;
-            }
-            let (name, value) = line
-                .split_once(':')
-                .ok_or_else(|| std::io::Error::other(format!("not a header: {line:?}")))?;
-            headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
-        }
-        if (100..200).contains(&status) {
-            continue;
-        }
-        let mut response = Response {
-            status,
-            headers,
-            body: Vec::new(),
-            raw,
-        };
-        if head || status == 304 || status == 204 {
-            return Ok(response);
-        }
-        if response
-            .header("transfer-encoding")
-            .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
-        {
-            loop {
-                let line = read_line(reader, &mut response.raw)?;
-                let size = String::from_utf8_lossy(&line);
-                let size = size.trim().split(';').next().unwrap_or_default();
-                let size = usize::from_str_radix(size, 16)
-                    .map_err(|_| std::io::Error::other(format!("bad chunk size {size:?}")))?;
-                let mut chunk = vec![0; size + 2];
-                reader.read_exact(&mut chunk)?;
-                response.raw.extend_from_slice(&chunk);
-                if size == 0 {
-                    break;
-                }
-                response.body.extend_from_slice(&chunk[..size]);
-            }
-        } else if let Some(len) = response.header("content-length") {
-            let len: usize = len
-                .parse()
-                .map_err(|_| std::io::Error::other(format!("bad Content-Length {len:?}")))?;
-            let mut body = vec![0; len];
-            reader.read_exact(&mut body)?;
-            response.raw.extend_from_slice(&body);
-            response.body = body;
-        } else {
-            reader.read_to_end(&mut response.body)?;
-            response.raw.extend_from_slice(&response.body);
-        }
-        return Ok(response);
+/// Still running, no panic logged, and a normal request on a new connection gets the
+/// right bytes.
+#[track_caller]
+fn assert_healthy(server: &mut Server, site: &Site) {
+    server.assert_running();
+    let mut reader = BufReader::new(connect(server));
+    if let Err(e) = normal_request(&mut reader, site) {
+        panic!("a normal request after the others: {e}");
     }
 }
 
@@ -342,7 +155,7 @@ fn normal_request(reader: &mut BufReader<TcpStream>, site: &Site) -> Result<(), 
 /// Sends one case and checks everything about its answer; returns the statuses seen.
 fn run_case(server: &Server, site: &Site, case: &corpus::Case) -> Result<Vec<u16>, String> {
     let started = Instant::now();
-    let stream = server.connect();
+    let stream = connect(server);
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     let written = writer.write_all(&case.request);
@@ -421,10 +234,11 @@ fn run_case(server: &Server, site: &Site, case: &corpus::Case) -> Result<Vec<u16
 fn hostile_corpus_gets_exact_answers_and_never_the_secret() {
     let site = Site::new();
     // Timeouts far beyond PER_CASE: a request the server waits out fails the case.
-    let mut server = Server::start(
+    let mut server = serve(
         site.tree.root(),
         &["--request-timeout", "60", "--keep-alive", "60"],
-    );
+    )
+    .start();
     let cases = corpus::cases(&site);
     assert!(cases.len() >= 200, "only {} cases", cases.len());
     let only = std::env::var("HOSTILE_ONLY").ok();
@@ -451,7 +265,7 @@ fn hostile_corpus_gets_exact_answers_and_never_the_secret() {
             )),
         }
         // After every case: alive, no panic, a normal request answered right.
-        server.assert_healthy(&site);
+        assert_healthy(&mut server, &site);
     }
     println!("{} hostile cases:", cases.len());
     for (category, statuses) in &summary {
@@ -511,23 +325,24 @@ fn slow_clients_do_not_starve_others_and_are_cut_off_at_the_request_timeout() {
     const DRIP: Duration = Duration::from_millis(250);
 
     let site = Site::new();
-    let mut server = Server::start_with_files(
+    let mut server = serve(
         site.tree.root(),
-        1024,
         &[
             "--request-timeout",
             &REQUEST_TIMEOUT.to_string(),
             "--workers",
             "2",
         ],
-    );
+    )
+    .open_files(1024)
+    .start();
 
     // The slow clients: a request line and the start of a header, then a byte at a time.
     let done: Arc<Vec<AtomicBool>> = Arc::new((0..SLOW).map(|_| AtomicBool::new(false)).collect());
     let mut writers = Vec::with_capacity(SLOW);
     let mut readers = Vec::with_capacity(SLOW);
     for i in 0..SLOW {
-        let mut stream = TcpStream::connect(&server.addr).expect("connect a slow client");
+        let mut stream = TcpStream::connect(server.addr()).expect("connect a slow client");
         stream
             .write_all(
                 format!("GET /index.html HTTP/1.1\r\nHost: localhost\r\nX-Slow-{i}: ").as_bytes(),
@@ -566,14 +381,14 @@ fn slow_clients_do_not_starve_others_and_are_cut_off_at_the_request_timeout() {
     let started = Instant::now();
     let mut answered = 0;
     let mut slowest = Duration::ZERO;
-    let mut reader = BufReader::new(server.connect());
+    let mut reader = BufReader::new(connect(&server));
     while !done.iter().all(|d| d.load(Ordering::Relaxed))
         && answered < 50_000
         && started.elapsed() < Duration::from_secs(REQUEST_TIMEOUT + 15)
     {
         let t = Instant::now();
         if answered % 50 == 0 {
-            reader = BufReader::new(server.connect());
+            reader = BufReader::new(connect(&server));
         }
         if let Err(e) = normal_request(&mut reader, &site) {
             panic!("a normal request among {SLOW} slow clients: {e}");
@@ -616,19 +431,19 @@ fn slow_clients_do_not_starve_others_and_are_cut_off_at_the_request_timeout() {
          {answered} normal requests meanwhile, slowest {slowest:?}",
         SLOW - reset
     );
-    server.assert_healthy(&site);
+    assert_healthy(&mut server, &site);
 }
 
 /// A head never finished is answered 408 and closed after `request` seconds; an idle
 /// keep-alive connection is closed `keep_alive` seconds after its response.
 fn check_timeouts(server: &Server, site: &Site, request: u64, keep_alive: u64) {
-    let mut partial = server.connect();
+    let mut partial = connect(server);
     partial
         .write_all(b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n")
         .unwrap();
     let partial = std::thread::spawn(move || until_closed(partial, Duration::from_secs(15)));
 
-    let mut idle = BufReader::new(server.connect());
+    let mut idle = BufReader::new(connect(server));
     normal_request(&mut idle, site).unwrap();
     let (rest, took, closed) = until_closed(idle.into_inner(), Duration::from_secs(15));
     assert!(
@@ -657,23 +472,23 @@ fn check_timeouts(server: &Server, site: &Site, request: u64, keep_alive: u64) {
 fn request_and_keep_alive_timeouts_come_from_flags_and_the_config_file() {
     let site = Site::new();
     let root = site.tree.root();
-    let mut server = Server::start(root, &["--request-timeout", "1", "--keep-alive", "3"]);
+    let mut server = serve(root, &["--request-timeout", "1", "--keep-alive", "3"]).start();
     check_timeouts(&server, &site, 1, 3);
-    server.assert_healthy(&site);
+    assert_healthy(&mut server, &site);
     drop(server);
 
     // The `[serve]` keys of assetc.toml, in the directory `assetc serve` runs in.
     let config = root.join("assetc.toml");
     std::fs::write(&config, "[serve]\nrequest_timeout = 3\nkeep_alive = 1\n").unwrap();
-    let mut server = Server::start(root, &[]);
+    let mut server = serve(root, &[]).start();
     check_timeouts(&server, &site, 3, 1);
-    server.assert_healthy(&site);
+    assert_healthy(&mut server, &site);
     drop(server);
     std::fs::remove_file(&config).unwrap();
 
     // Keep-alive 0: every connection closes after its response.
-    let server = Server::start(root, &["--keep-alive", "0"]);
-    let mut reader = BufReader::new(server.connect());
+    let server = serve(root, &["--keep-alive", "0"]).start();
+    let mut reader = BufReader::new(connect(&server));
     normal_request(&mut reader, &site).unwrap();
     let (rest, took, closed) = until_closed(reader.into_inner(), Duration::from_secs(10));
     assert!(
@@ -724,7 +539,7 @@ fn wrk(addr: &str, files: u32, args: &[&str], paths: &[String]) -> (WrkTotals, S
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "wrk failed (is it installed? `apt-get install wrk`; .ci/run installs it): {}\n{stdout}",
+        "wrk failed (is it installed? `just test-deps` installs it): {}\n{stdout}",
         String::from_utf8_lossy(&out.stderr)
     );
     let line = stdout
@@ -753,7 +568,9 @@ fn a_thousand_connections_from_wrk_get_no_errors() {
     // server and wrk each run under `ulimit -n 4096`.
     const FILES: u32 = 4096;
     let site = Site::new();
-    let mut server = Server::start_with_files(site.tree.root(), FILES, &["--workers", "2"]);
+    let mut server = serve(site.tree.root(), &["--workers", "2"])
+        .open_files(FILES)
+        .start();
     let paths = vec![
         "/".to_owned(),
         "/css/site.css".to_owned(),
@@ -761,7 +578,7 @@ fn a_thousand_connections_from_wrk_get_no_errors() {
         format!("/{}", site.big),
     ];
     let (totals, output) = wrk(
-        &server.addr,
+        &server.addr().to_string(),
         FILES,
         &[
             "-t2",
@@ -785,5 +602,5 @@ fn a_thousand_connections_from_wrk_get_no_errors() {
         totals.requests as f64 * 1e6 / totals.duration_us.max(1) as f64,
         totals.bytes / 1_000_000
     );
-    server.assert_healthy(&site);
+    assert_healthy(&mut server, &site);
 }

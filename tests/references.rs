@@ -423,3 +423,48 @@ fn ignored_reference_patterns_are_not_warned_about() {
     assert!(err.contains("`/missing.png`"), "{err}");
     assert!(err.contains("1 warning"), "{err}");
 }
+
+// With `--sri`, `integrity` goes on references to fingerprinted files only, the same on
+// every page: an entry point's bytes change under one URL, so a hash of them in a cached
+// copy of a page would block its next version. (It used to depend on whether the page
+// happened to be named after the script.)
+#[test]
+fn sri_covers_fingerprinted_targets_on_every_page_and_never_entry_points() {
+    let t = Tree::new();
+    let tags = "<script src=\"/embed/w.js\"></script><script src=\"/js/app.js\"></script>";
+    t.file("plain.html", format!("<!doctype html>{tags}\n"))
+        .file(
+            "styled.html",
+            format!("<!doctype html><link rel=stylesheet href=\"/css/s.css\">{tags}\n"),
+        )
+        .file("css/s.css", "body { color: red }\n")
+        .file("embed/w.js", "console.log('widget');\n")
+        .file("js/app.js", "console.log('app');\n");
+    t.build(&["--sri", "--entry-point", "/embed/*.js"])
+        .success();
+    let manifest = t.manifest();
+    let integrity = |logical: &str| {
+        manifest["entries"][logical]["integrity"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let app = format!(
+        "<script src=\"/{}\" integrity=\"{}\"></script>",
+        t.served("js/app.js"),
+        integrity("js/app.js")
+    );
+    for page in ["plain.html", "styled.html"] {
+        let html = t.read(page);
+        assert!(
+            html.contains("<script src=\"/embed/w.js\"></script>"),
+            "{page}: {html}"
+        );
+        assert!(html.contains(&app), "{page}: {html}");
+        assert_eq!(
+            html.matches("integrity=").count(),
+            if page == "plain.html" { 1 } else { 2 },
+            "{page}: {html}"
+        );
+    }
+}

@@ -6,7 +6,7 @@
 //! format rejects it returns quietly.
 
 use assetc_pipeline::css::scan_css;
-use assetc_pipeline::html::{rewrite_html, HtmlEdit};
+use assetc_pipeline::html::rewrite_html;
 use assetc_pipeline::js::scan_js;
 use assetc_pipeline::json_refs::{scan_json, SOURCE_MAP_PATHS, WEB_MANIFEST_PATHS};
 use assetc_pipeline::references::{rewrite, Edit, Format};
@@ -290,7 +290,7 @@ pub fn check_html(data: &[u8]) {
     let mut count = 0usize;
     let Ok(out) = rewrite_html(html, charset, |r| {
         count += 1;
-        HtmlEdit {
+        Edit {
             url: Some(marker(count - 1)),
             integrity: r.takes_integrity.then(|| format!("sha384-{count}")),
             cross_origin: count & 1 == 0,
@@ -307,7 +307,7 @@ pub fn check_html(data: &[u8]) {
         let mut refound = 0;
         rewrite_html(&out, charset, |_| {
             refound += 1;
-            HtmlEdit::default()
+            Edit::default()
         })
         .expect("rewritten HTML rewrites again");
         assert_eq!(refound, count, "{:?}", String::from_utf8_lossy(&out));

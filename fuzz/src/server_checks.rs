@@ -2,9 +2,10 @@
 //! them, and `crates/server/tests/fuzz_corpus.rs` includes this file to replay the committed
 //! corpora on the stable toolchain.
 
+use assetc_core::url_ref::encode_path as encode;
 use assetc_server::date::{format_http_date, parse_http_date};
 use assetc_server::etag::{match_list, Comparison, EntityTag, ListMatch};
-use assetc_server::path::{check_segment, decode, encode, Decoded};
+use assetc_server::path::{check_segment, decode, Decoded};
 use assetc_server::range::{parse, resolve, Parsed, Resolved, Spec, MAX_PARTS, MAX_SPECS};
 
 /// The latest second an IMF-fixdate can show (9999-12-31T23:59:59Z).

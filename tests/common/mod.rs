@@ -1,22 +1,40 @@
-//! Shared test helpers: a source tree in a temp dir, a runner for the real binary, and
-//! snapshot files under `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1`).
+//! Shared test helpers (ripgrep's `tests/util.rs`, in four files): a source tree in a temp
+//! dir and a runner for the real binary (here), snapshot files under `tests/snapshots/`
+//! (regenerate with `UPDATE_SNAPSHOTS=1`), the one HTTP client (`http`), the servers it talks
+//! to (`server`: the binary, or the library in-process) and hand-written build directories
+//! for the library's tests (`fixture`).
 
-#![allow(dead_code)]
+pub mod fixture;
+pub mod http;
+pub mod server;
 
 use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+/// Bounds every wait for a server: its start, a line it prints, a response, its exit.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The real `assetc` binary, with the environment that could change its output cleared.
 pub fn assetc() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_assetc"));
-    cmd.env_remove("SOURCE_DATE_EPOCH").env("NO_COLOR", "1");
+    clear_env(&mut cmd);
+    cmd
+}
+
+/// Clears what could change the binary's output: `SOURCE_DATE_EPOCH`, every `ASSETC_*`
+/// variable, `PORT`; sets `NO_COLOR`.
+pub fn clear_env(cmd: &mut Command) {
+    cmd.env_remove("SOURCE_DATE_EPOCH")
+        .env_remove("PORT")
+        .env("NO_COLOR", "1");
     for (key, _) in std::env::vars() {
         if key.starts_with("ASSETC_") {
             cmd.env_remove(key);
         }
     }
-    cmd
 }
 
 /// A temp dir holding `assets/` (the input) and room for outputs beside it.
@@ -176,6 +194,48 @@ impl Run {
         );
         self
     }
+}
+
+/// A copy of the tree at `from` written to `to` (created): new files, so other inodes and
+/// (once the clock has moved) other mtimes, as a deploy's copy has.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Sets the mtime of every file under `dir` to `time`.
+pub fn set_mtimes(dir: &Path, time: SystemTime) {
+    for (path, _) in snapshot_tree(dir) {
+        fs::File::options()
+            .write(true)
+            .open(dir.join(path))
+            .and_then(|file| file.set_modified(time))
+            .unwrap();
+    }
+}
+
+/// `bytes` decoded from the content-coding `coding` (`br`, `zstd` or `gzip`).
+pub fn decode(coding: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match coding {
+        "br" => brotli::BrotliDecompress(&mut &bytes[..], &mut out).expect("valid brotli"),
+        "zstd" => out = zstd::decode_all(bytes).expect("valid zstd"),
+        "gzip" => {
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .expect("valid gzip");
+        }
+        other => panic!("unknown coding {other}"),
+    }
+    out
 }
 
 /// Compares `actual` with `tests/snapshots/<name>`; `UPDATE_SNAPSHOTS=1` rewrites it.

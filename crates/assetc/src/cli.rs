@@ -1,8 +1,11 @@
-//! The command line, declared with clap. Flags win over `assetc.toml`.
+//! The command line, declared with clap: every command's flags, and nothing else (turning
+//! them, `assetc.toml` and the environment into options is `settings`'s). Flags win over
+//! `assetc.toml`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
 
 /// Fingerprinted asset builds and a production origin with exact HTTP caching.
 #[derive(Debug, Parser)]
@@ -21,13 +24,13 @@ pub enum Command {
     /// Build an assets tree: fingerprint, rewrite references, write a manifest, swap atomically
     Build(BuildArgs),
     /// Serve a build with exact HTTP caching: immutable fingerprinted files, revalidated pages
-    Serve(crate::serve::ServeArgs),
+    Serve(ServeArgs),
     /// Check a build: re-hash every file against the manifests; report missing, corrupted and extra files
     Verify(VerifyArgs),
     /// Remove the files of old builds that no kept generation needs
     Clean(CleanArgs),
     /// Develop: build into a private directory, serve with `no-store`, rebuild on change, live reload
-    Dev(crate::dev::DevArgs),
+    Dev(DevArgs),
 }
 
 #[derive(Debug, Args)]
@@ -51,7 +54,7 @@ pub struct CleanArgs {
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 
-    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`) [default: 1h]
+    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`, `1w`) [default: 1h]
     #[arg(long, value_name = "DURATION")]
     pub age: Option<String>,
 
@@ -118,7 +121,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
 
-    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`) [default: 1h]
+    /// Also keep builds younger than this (`90s`, `30m`, `1h`, `2d`, `1w`) [default: 1h]
     #[arg(long, value_name = "DURATION")]
     pub keep_age: Option<String>,
 
@@ -133,4 +136,89 @@ pub struct BuildArgs {
     /// Print a machine-readable report on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// `assetc serve`
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Build directory to serve (made by `assetc build`) [default: build]
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080, or
+    /// 0.0.0.0:$PORT when the `PORT` environment variable is set]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// Worker threads [default: one per core]
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+
+    /// Access log on stdout [default: off]
+    #[arg(long, value_name = "FORMAT")]
+    pub access_log: Option<AccessLogFormat>,
+
+    /// Serve this page (a logical path such as `index.html`) for unknown extension-less
+    /// paths: client-side routes of a single-page app
+    #[arg(long, value_name = "PATH")]
+    pub spa_fallback: Option<String>,
+
+    /// Serve `about.html` at `/about`
+    #[arg(long)]
+    pub clean_urls: bool,
+
+    /// Answer `200 ok` at this path for load balancers (e.g. `/healthz`)
+    #[arg(long, value_name = "PATH")]
+    pub health_path: Option<String>,
+
+    /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
+    #[arg(long, value_name = "SECS")]
+    pub shutdown_timeout: Option<u64>,
+
+    /// Seconds a client has to send its request head after connecting; a slower one is
+    /// answered 408 and disconnected [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub request_timeout: Option<u64>,
+
+    /// Seconds an idle keep-alive connection is kept open; 0 closes every connection after
+    /// its response [default: 5]
+    #[arg(long, value_name = "SECS")]
+    pub keep_alive: Option<u64>,
+
+    /// How often to look for a new build at the root (`250ms`, `1s`, `1m`) [default: 1s]
+    #[arg(long, value_name = "DURATION")]
+    pub watch_interval: Option<String>,
+
+    /// Do not look for new builds; reload only on SIGHUP
+    #[arg(long)]
+    pub no_watch: bool,
+}
+
+/// The access log's format.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessLogFormat {
+    Off,
+    Common,
+    Json,
+}
+
+/// `assetc dev`
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// Source tree to build and watch [default: assets]
+    #[arg(long, short, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+
+    /// Treat warnings (broken references) as build errors, shown in the page
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Private build directory [default: a directory under the system's temporary directory]
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
 }

@@ -1,17 +1,21 @@
-//! `assetc.toml`: project configuration, read from the directory assetc runs in (never
-//! from the input, so it is never published). Command-line flags win over it.
+//! `assetc.toml`: the whole schema of the project configuration, read from the directory
+//! assetc runs in (never from the input, so it is never published). Command-line flags win
+//! over it (see `settings`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Deserialize;
+
+use crate::cli::AccessLogFormat;
 
 /// The whole file. Unknown keys are errors, so a typo never silently does nothing.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub build: BuildConfig,
-    pub serve: crate::serve::ServeConfig,
+    pub serve: ServeConfig,
 }
 
 /// `[build]`
@@ -39,6 +43,47 @@ pub struct BuildConfig {
     pub keep_age: Option<String>,
 }
 
+/// `[serve]` in `assetc.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeConfig {
+    pub root: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub workers: Option<usize>,
+    pub access_log: Option<AccessLogFormat>,
+    /// `Cache-Control` of fingerprinted URLs [default: `public, max-age=31536000, immutable`].
+    pub cache_control_immutable: Option<String>,
+    /// `Cache-Control` of entry points [default: `no-cache`].
+    pub cache_control_revalidate: Option<String>,
+    /// Bytes of small files kept in memory [default: 64 MiB].
+    pub memory_budget: Option<u64>,
+    /// Files above this size always stream from disk [default: 256 KiB].
+    pub memory_file_limit: Option<u64>,
+    pub spa_fallback: Option<String>,
+    pub clean_urls: Option<bool>,
+    pub health_path: Option<String>,
+    pub shutdown_timeout: Option<u64>,
+    /// Seconds a client has to send its request head [default: 5].
+    pub request_timeout: Option<u64>,
+    /// Seconds an idle keep-alive connection is kept open; 0 turns keep-alive off [default: 5].
+    pub keep_alive: Option<u64>,
+    /// Look for new builds at the root [default: true].
+    pub watch: Option<bool>,
+    /// How often, e.g. `"1s"` or `"250ms"` [default: `"1s"`].
+    pub watch_interval: Option<String>,
+    /// `[[serve.headers]]`: `path = "/fonts/**"` and `headers = { "Access-Control-Allow-Origin" = "*" }`.
+    pub headers: Vec<HeaderRuleConfig>,
+}
+
+/// One `[[serve.headers]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderRuleConfig {
+    /// A glob over URL paths (`/**`, `/fonts/*.woff2`).
+    pub path: String,
+    pub headers: BTreeMap<String, String>,
+}
+
 pub const DEFAULT_CONFIG_FILE: &str = "assetc.toml";
 
 impl Config {
@@ -60,5 +105,36 @@ impl Config {
         };
         toml::from_str(&text)
             .with_context(|| format!("invalid configuration in `{}`", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_table_deserialises_and_refuses_unknown_keys() {
+        let cfg: ServeConfig = toml::from_str(
+            r#"
+            root = "dist"
+            access_log = "json"
+            cache_control_immutable = "public, max-age=31536000, s-maxage=31536000, immutable"
+            [[headers]]
+            path = "/fonts/**"
+            headers = { "Access-Control-Allow-Origin" = "*" }
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.root.as_deref(), Some(std::path::Path::new("dist")));
+        assert_eq!(cfg.access_log, Some(AccessLogFormat::Json));
+        assert_eq!(cfg.headers[0].headers["Access-Control-Allow-Origin"], "*");
+        assert!(toml::from_str::<ServeConfig>("rooot = \"x\"").is_err());
+        let cfg: ServeConfig = toml::from_str("watch = false\nwatch_interval = \"250ms\"").unwrap();
+        assert_eq!(
+            (cfg.watch, cfg.watch_interval.as_deref()),
+            (Some(false), Some("250ms"))
+        );
+        let cfg: ServeConfig = toml::from_str("request_timeout = 2\nkeep_alive = 0").unwrap();
+        assert_eq!((cfg.request_timeout, cfg.keep_alive), (Some(2), Some(0)));
     }
 }

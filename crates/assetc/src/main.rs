@@ -1,13 +1,12 @@
 //! The `assetc` command: parse the command line, run one command, map the outcome to an
 //! exit code (0 success, 1 failure, 2 usage error). Only this crate prints or exits.
 
-mod build_cmd;
 mod cli;
+mod cmd;
 mod config;
-mod dev;
-mod maintain_cmd;
-mod serve;
+mod settings;
 mod ui;
+mod units;
 
 use std::process::ExitCode;
 
@@ -18,16 +17,16 @@ fn main() -> ExitCode {
     raise_open_file_limit();
     let cli = cli::Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
-        cli::Command::Build(args) => build_cmd::run(args, &config),
-        cli::Command::Dev(args) => dev::run(args, &config),
-        cli::Command::Verify(args) => maintain_cmd::verify(args, &config),
-        cli::Command::Clean(args) => maintain_cmd::clean(args, &config),
-        cli::Command::Serve(args) => serve::run(args, &config).map(|()| ExitCode::SUCCESS),
+        cli::Command::Build(args) => cmd::build::run(args, &config),
+        cli::Command::Dev(args) => cmd::dev::run(args, &config),
+        cli::Command::Verify(args) => cmd::maintain::verify(args, &config),
+        cli::Command::Clean(args) => cmd::maintain::clean(args, &config),
+        cli::Command::Serve(args) => cmd::serve::run(args, &config).map(|()| ExitCode::SUCCESS),
     });
     match result {
         Ok(code) => code,
         Err(error) => {
-            ui::error(&format!("{error:#}"));
+            ui::report(&error);
             ExitCode::FAILURE
         }
     }

@@ -19,6 +19,28 @@ pub fn error(message: &str) {
     prefixed("error", "31", message);
 }
 
+/// Prints an error and its causes on one `error:` line, each cause once, and the hints
+/// that any of them carries (`…; hint: …`, the libraries' one hint style) on `hint:` lines
+/// after it, so that a hint never sits between a message and its cause.
+pub fn report(failure: &anyhow::Error) {
+    let mut messages = Vec::new();
+    let mut hints = Vec::new();
+    for cause in failure.chain() {
+        let text = cause.to_string();
+        match text.split_once("; hint: ") {
+            Some((message, hint)) => {
+                messages.push(message.to_owned());
+                hints.push(hint.to_owned());
+            }
+            None => messages.push(text),
+        }
+    }
+    error(&messages.join(": "));
+    for hint in hints {
+        prefixed("hint", "36", &hint);
+    }
+}
+
 pub fn warning(message: &str) {
     prefixed("warning", "33", message);
 }

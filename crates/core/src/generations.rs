@@ -47,3 +47,52 @@ impl Generations {
         serde_json::from_slice(bytes)
     }
 }
+
+/// The generations to keep, newest first: the newest `keep`, any younger than `keep_age`
+/// seconds at `now`, and always the newest one.
+pub fn retain(
+    generations: Vec<Generation>,
+    now: i64,
+    keep: usize,
+    keep_age: i64,
+) -> Vec<Generation> {
+    generations
+        .into_iter()
+        .enumerate()
+        .filter(|(i, g)| *i == 0 || *i < keep || now - g.built_at < keep_age)
+        .map(|(_, g)| g)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_keeps_the_newest_n_and_the_young() {
+        let g = |id: &str, built_at| Generation {
+            built_at,
+            id: id.into(),
+            config: String::new(),
+        };
+        let all = vec![
+            g("e", 10_000),
+            g("d", 9_000),
+            g("c", 8_000),
+            g("b", 7_000),
+            g("a", 1_000),
+        ];
+        let ids = |v: Vec<Generation>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(retain(all.clone(), 10_000, 2, 3600)),
+            ["e", "d", "c", "b"]
+        );
+        assert_eq!(ids(retain(all.clone(), 100_000, 2, 3600)), ["e", "d"]);
+        assert_eq!(
+            ids(retain(all.clone(), 100_000, 0, 0)),
+            ["e"],
+            "the newest is always kept"
+        );
+        assert_eq!(ids(retain(all, 100_000, 10, 0)).len(), 5);
+    }
+}

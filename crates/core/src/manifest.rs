@@ -70,7 +70,7 @@ pub struct Variant {
 /// Why bytes are not a manifest this version can read.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("not valid manifest JSON: {0}")]
+    #[error("not valid manifest JSON")]
     Json(#[from] serde_json::Error),
     #[error(
         "manifest version {found} is not supported (this assetc reads version {MANIFEST_VERSION})"

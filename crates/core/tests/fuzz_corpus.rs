@@ -2,7 +2,6 @@
 //! checks the fuzz targets run (`fuzz/src/core_checks.rs`), so that CI exercises every seed and
 //! every regression input on the stable toolchain. See README.md, "Fuzzing".
 
-#[allow(dead_code)]
 #[path = "../../../fuzz/src/core_checks.rs"]
 mod checks;
 #[path = "../../../fuzz/src/replay.rs"]

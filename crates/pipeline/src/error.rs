@@ -8,6 +8,7 @@ use serde::Serialize;
 
 /// A build that cannot complete. The previous output is always left as it was.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     #[error("input directory `{path}` does not exist", path = path.display())]
     InputMissing { path: PathBuf },
@@ -29,10 +30,13 @@ pub enum BuildError {
     )]
     NotABuild { path: PathBuf },
     #[error(
-        "the previous build's manifest `{path}` cannot be read: {message}; hint: remove the output directory and build again",
+        "the previous build's record `{path}` cannot be read; hint: remove the output directory and build again",
         path = path.display()
     )]
-    PreviousManifest { path: PathBuf, message: String },
+    PreviousManifest {
+        path: PathBuf,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The operating system's reason is the error's source (printed after it in a chain).
     #[error("`{path}`", path = path.display())]
     Io { path: PathBuf, source: io::Error },
@@ -47,6 +51,14 @@ pub enum BuildError {
     )]
     NonUtf8Name { path: PathBuf },
     #[error(
+        "the file name `{path}` cannot be a URL path; hint: rename it or add it to the excludes",
+        path = path.display()
+    )]
+    InvalidName {
+        path: PathBuf,
+        source: assetc_core::LogicalPathError,
+    },
+    #[error(
         "`{path}` has the name of the manifest the build writes; hint: rename it or add it to the excludes",
         path = path.display()
     )]
@@ -57,7 +69,7 @@ pub enum BuildError {
     )]
     ChangedDuringBuild { path: PathBuf },
     #[error(
-        "another build into `{output}` is running; hint: wait for it, or build into another `--output`",
+        "another assetc build or clean of `{output}` is running; hint: wait for it to finish",
         output = output.display()
     )]
     Busy { output: PathBuf },
@@ -71,8 +83,11 @@ pub enum BuildError {
     Glob { glob: String, message: String },
     #[error("invalid base URL `{base_url}`: {message}")]
     BaseUrl { base_url: String, message: String },
-    #[error("cannot rewrite `{path}`: {message}")]
-    Rewrite { path: String, message: String },
+    #[error("cannot rewrite `{path}`")]
+    Rewrite {
+        path: String,
+        source: crate::scan::RewriteError,
+    },
     #[error("{} warning{} and --strict is set", warnings.len(), if warnings.len() == 1 { "" } else { "s" })]
     Strict { warnings: Vec<Warning> },
 }
@@ -98,6 +113,7 @@ pub struct Warning {
 
 /// What a warning is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WarningKind {
     /// A local reference to a file that is not in the input.

@@ -1,19 +1,22 @@
 //! assetc's build: walk the input, find references, name files by content, write atomically.
+//!
+//! Three subsystems, one folder each: `scan` (finding and rewriting references in HTML, CSS,
+//! JS and JSON; no IO), `build` (the phases of a build, from the walk to the staged tree) and
+//! `output` (the build directory: atomic staging, its records, `clean` and `verify`).
 
 pub mod build;
-pub mod compress;
-pub mod css;
-pub mod entry_points;
 pub mod error;
-pub mod graph;
-pub mod html;
-pub mod js;
-pub mod json_refs;
-pub mod maintain;
 pub mod output;
-pub mod references;
-pub mod text_ref;
-pub mod walk;
+pub mod scan;
 
 pub use build::{build, build_with_progress, BuildOptions, BuildReport, Progress, Silent};
 pub use error::{BuildError, Warning, WarningKind};
+
+// The paths these modules had before they were grouped into folders.
+pub use build::{compress, entry_points, graph, walk};
+pub use output::maintain;
+pub use scan::{css, html, js, json_refs, text_ref};
+/// The format dispatcher (`rewrite`, `Format`) and what it reports, at its former path.
+pub mod references {
+    pub use crate::scan::{rewrite, Edit, Format, FoundRef, RewriteError, Role};
+}

@@ -31,23 +31,28 @@
 
 mod body;
 mod build;
-pub mod date;
-mod decide;
-pub mod etag;
-pub mod negotiate;
-pub mod path;
-pub mod range;
+mod error;
+mod header_rules;
+pub mod http;
+mod load;
+mod options;
 mod reload;
 mod respond;
+mod route;
 mod service;
+mod stamp;
 
-pub use build::{
-    Build, HeaderRule, LoadError, Options, Stamp, CACHE_CONTROL_NO_STORE,
-    DEFAULT_CACHE_CONTROL_IMMUTABLE, DEFAULT_CACHE_CONTROL_REVALIDATE, NOT_FOUND_PAGE,
+// The parsers at the paths they had before `http/` grouped them.
+pub use http::{date, etag, negotiate, path, range};
+
+pub use build::Build;
+pub use error::LoadError;
+pub use http::decide::{decide, Decision, Validators};
+pub use http::negotiate::{negotiate, Coding, Negotiated};
+pub use options::{
+    HeaderRule, Options, CACHE_CONTROL_NO_STORE, DEFAULT_CACHE_CONTROL_IMMUTABLE,
+    DEFAULT_CACHE_CONTROL_REVALIDATE, NOT_FOUND_PAGE,
 };
-pub use decide::{decide, Decision, Validators};
-pub use negotiate::{negotiate, Coding, Negotiated};
-pub use reload::{
-    ReloadHandle, Reloaded, WatchStatus, Watcher, DEFAULT_WATCH_INTERVAL, RELOAD_LOG_TARGET,
-};
-pub use service::{AccessLog, Mount, ACCESS_LOG_TARGET};
+pub use reload::{ReloadHandle, WatchStatus, Watcher, DEFAULT_WATCH_INTERVAL, RELOAD_LOG_TARGET};
+pub use service::{AccessLog, Mount, Reloaded, ACCESS_LOG_TARGET};
+pub use stamp::Stamp;

@@ -15,32 +15,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::build::Stamp;
-use crate::service::Mount;
+use crate::service::{Mount, Reloaded};
+use crate::stamp::Stamp;
 
 /// How often a [`Watcher`] looks at the root by default.
 pub const DEFAULT_WATCH_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The tracing target of reload events (INFO for a reload, ERROR for a refused build).
 pub const RELOAD_LOG_TARGET: &str = "assetc::reload";
-
-/// A reload that took place.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reloaded {
-    /// The generation served before.
-    pub previous: String,
-    /// The generation served now.
-    pub generation: String,
-    /// Older generations whose fingerprinted files are served too.
-    pub older_generations: usize,
-    /// URLs the new build answers.
-    pub routes: usize,
-    /// Bytes the new build holds in memory...
-    pub memory_bytes: u64,
-    /// ...of which were shared with the previous build rather than read again.
-    pub reused_bytes: u64,
-    pub took: Duration,
-}
 
 /// What a [`Watcher`] has done so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

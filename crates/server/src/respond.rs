@@ -11,10 +11,9 @@ use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
 use crate::body::{Segment, Segments};
-use crate::build::{
-    Body, HeaderList, Representation, Resource, ResourceRoute, CACHE_CONTROL_NO_STORE,
-};
-use crate::decide::Decision;
+use crate::http::decide::Decision;
+use crate::options::CACHE_CONTROL_NO_STORE;
+use crate::route::{Body, HeaderList, Representation, Resource, ResourceRoute};
 
 /// Everything the response for a request depends on, decided.
 #[derive(Debug)]

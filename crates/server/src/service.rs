@@ -3,7 +3,7 @@
 //! `respond`; it also answers templates' questions (URLs, integrity) about the build.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
@@ -12,11 +12,14 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, Version};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::build::{Build, LoadError, ResourceRoute, Route};
-use crate::date::{format_common_log_date, format_http_date, year_of};
-use crate::decide::{decide, Validators};
-use crate::path::{self, Decoded};
-use crate::reload::Reloaded;
+use crate::build::Build;
+use crate::error::LoadError;
+use crate::http::date::{format_common_log_date, format_http_date, year_of};
+use crate::http::decide::{decide, Validators};
+use crate::route::{ResourceRoute, Route};
+use assetc_core::url_ref::encode_path;
+
+use crate::http::path::{self, Decoded};
 use crate::respond::{respond, Outcome};
 
 /// How requests are logged, through `tracing` (target `assetc::access`, level INFO).
@@ -34,7 +37,7 @@ pub enum AccessLog {
 /// The tracing target of access log events.
 pub const ACCESS_LOG_TARGET: &str = "assetc::access";
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Inner {
     /// `""` at the root, else `/static` (no trailing `/`).
     prefix: String,
@@ -50,11 +53,34 @@ struct Inner {
 /// and the handle templates use for URLs. Cheap to clone; clones share the served build,
 /// so a [`Mount::reload`] on any of them is seen by all.
 ///
-/// Register it on the `App` itself (not inside a `web::scope`): it matches the raw request
-/// path against its own prefix, so that percent-decoding happens exactly once.
+/// It can be registered on the `App` or inside a `web::scope`; either way it decodes the
+/// raw request path below its prefix itself, exactly once.
+///
+/// Implementation notes: a mount at `/` matches every path, so it shadows the routes
+/// registered after it on the same `App` or scope; register those first. A mount answers
+/// every path under its prefix (404 for what the build does not have): it never falls
+/// through to a later service.
 #[derive(Debug, Clone)]
 pub struct Mount {
     inner: Arc<Inner>,
+}
+
+/// A reload that took place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The generation served before.
+    pub previous: String,
+    /// The generation served now.
+    pub generation: String,
+    /// Older generations whose fingerprinted files are served too.
+    pub older_generations: usize,
+    /// URLs the new build answers.
+    pub routes: usize,
+    /// Bytes the new build holds in memory...
+    pub memory_bytes: u64,
+    /// ...of which were shared with the previous build rather than read again.
+    pub reused_bytes: u64,
+    pub took: Duration,
 }
 
 impl Mount {
@@ -76,19 +102,10 @@ impl Mount {
     }
 
     /// Logs each request in `format`.
-    pub fn access_log(self, format: AccessLog) -> Self {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|shared| Inner {
-            prefix: shared.prefix.clone(),
-            current: shared.current.clone(),
-            access_log: shared.access_log,
-            prefix_redirect: shared.prefix_redirect.clone(),
-        });
-        Self {
-            inner: Arc::new(Inner {
-                access_log: format,
-                ..inner
-            }),
-        }
+    pub fn access_log(mut self, format: AccessLog) -> Self {
+        // Clones made before this keep their own setting; the served build stays shared.
+        Arc::make_mut(&mut self.inner).access_log = format;
+        self
     }
 
     /// The build being served now (a reload may replace it at any time).
@@ -126,7 +143,9 @@ impl Mount {
     pub fn url(&self, logical: &str) -> Option<String> {
         let build = self.inner.current.load();
         let served = build.served_path(logical)?;
-        Some(format!("{}/{}", self.inner.prefix, path::encode(served)))
+        // The encoder the build writes references with, so a template and a page spell a
+        // file's URL the same way.
+        Some(format!("{}/{}", self.inner.prefix, encode_path(served)))
     }
 
     /// The Subresource Integrity value of a logical path (`sha384-…` or `sha256-…`), for `integrity=`.
@@ -138,26 +157,47 @@ impl Mount {
             .map(str::to_owned)
     }
 
-    /// Answers a request as the service would: for use inside another handler.
+    /// Answers a request as the service would, for use inside another handler: the
+    /// request's whole path is matched against the mount's prefix.
     pub fn respond(&self, req: &HttpRequest) -> HttpResponse {
-        handle(&self.inner, req)
+        let tail = req.uri().path().strip_prefix(self.inner.prefix.as_str());
+        handle(&self.inner, req, tail)
     }
 }
 
 impl HttpServiceFactory for Mount {
     fn register(self, config: &mut AppService) {
-        let rdef = if config.is_root() {
+        let root = config.is_root();
+        let rdef = if root {
             ResourceDef::root_prefix(&self.inner.prefix)
         } else {
             ResourceDef::prefix(&self.inner.prefix)
         };
         let inner = self.inner;
         let service = fn_service(move |req: ServiceRequest| {
-            let res = handle(&inner, req.request());
+            let request = req.request();
+            let tail = if root {
+                request.uri().path().strip_prefix(inner.prefix.as_str())
+            } else {
+                tail_in_scope(request)
+            };
+            let res = handle(&inner, request, tail);
             std::future::ready(Ok::<_, actix_web::Error>(req.into_response(res)))
         });
         config.register_service(rdef, None, service, None);
     }
+}
+
+/// The raw (still percent-encoded) request path below everything the router matched: the
+/// scopes around the mount and its own prefix. The router matches a requoted copy of the
+/// path, so the matched length is only used where the raw path starts with exactly the
+/// matched text (a prefix written with percent-encodings is not found, never misread).
+fn tail_in_scope(req: &HttpRequest) -> Option<&str> {
+    let info = req.match_info();
+    let matched = info.as_str().len().checked_sub(info.unprocessed().len())?;
+    let raw = req.uri().path();
+    let consumed = info.as_str().get(..matched)?;
+    raw.strip_prefix(consumed)
 }
 
 fn now_secs() -> i64 {
@@ -166,7 +206,8 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn handle(inner: &Inner, req: &HttpRequest) -> HttpResponse {
+/// Answers `req`, whose path below the mount's prefix is `tail` (None: not under it).
+fn handle(inner: &Inner, req: &HttpRequest, tail: Option<&str>) -> HttpResponse {
     let started = Instant::now();
     let now = now_secs();
     let date = HeaderValue::from_str(&format_http_date(now))
@@ -175,7 +216,7 @@ fn handle(inner: &Inner, req: &HttpRequest) -> HttpResponse {
     // The one read of the served build: this request is answered from it whatever a
     // reload does meanwhile.
     let build = inner.current.load();
-    let outcome = route(inner, &build, req, now, &date);
+    let outcome = route(inner, &build, req, tail, now, &date);
     let res = respond(outcome, date, head);
     if inner.access_log != AccessLog::Off {
         log(inner.access_log, req, &res, now, started, head);
@@ -188,6 +229,7 @@ fn route<'a>(
     inner: &'a Inner,
     build: &'a Build,
     req: &HttpRequest,
+    tail: Option<&str>,
     now: i64,
     date: &HeaderValue,
 ) -> Outcome<'a> {
@@ -200,8 +242,7 @@ fn route<'a>(
     if method != Method::GET && method != Method::HEAD {
         return Outcome::MethodNotAllowed;
     }
-    let raw = req.uri().path();
-    let Some(rest) = raw.strip_prefix(inner.prefix.as_str()) else {
+    let Some(rest) = tail else {
         return not_found(build, None);
     };
     if rest.is_empty() {
@@ -289,16 +330,18 @@ fn represent<'a>(
     let Some(rep) = route.resource.select(req.headers()) else {
         return Outcome::NotAcceptable { route };
     };
-    // §8.8.2.1: a Last-Modified later than the Date is replaced by the Date, and is then
-    // no strong validator.
-    let (last_modified, lm_strong, lm_header) = if rep.last_modified > now {
-        (now, false, date.clone())
+    // §8.8.2.1: a Last-Modified later than the Date is sent as the Date, and is then no
+    // strong validator. Preconditions still compare against the real one (§13.1.3: the
+    // bytes were modified then), so an If-Modified-Since from the previous build, a second
+    // earlier, never matches bytes stamped a second ahead of the clock.
+    let (lm_strong, lm_header) = if rep.last_modified > now {
+        (false, date.clone())
     } else {
-        (rep.last_modified, true, rep.last_modified_header.clone())
+        (true, rep.last_modified_header.clone())
     };
     let validators = Validators {
         etag: rep.etag_opaque(),
-        last_modified,
+        last_modified: rep.last_modified,
         last_modified_is_strong: lm_strong,
         len: rep.len,
     };

@@ -1,0 +1,7 @@
+//! One module per command; each runs with the options `settings` gives and reports through
+//! `ui`.
+
+pub mod build;
+pub mod dev;
+pub mod maintain;
+pub mod serve;

@@ -1,0 +1,221 @@
+//! The build, as a list of phases, one module each: options (validation) → walk → load and
+//! hash → resolve references → naming, leaves first → manifest → (unless nothing changed)
+//! write the staged tree with variants and kept generations → swap it in.
+
+pub mod compress;
+pub mod entry_points;
+pub mod graph;
+mod load;
+mod manifest;
+mod naming;
+pub mod options;
+pub mod patterns;
+mod resolve;
+pub mod walk;
+mod write;
+
+use std::collections::BTreeMap;
+
+use assetc_core::Manifest;
+use rayon::prelude::*;
+
+use crate::build::load::{load, Node};
+use crate::build::naming::{name_all, NamingContext};
+pub use crate::build::options::BuildOptions;
+use crate::build::resolve::{scan, Resolver};
+use crate::build::walk::walk;
+use crate::error::{BuildError, Warning};
+use crate::output::records::Records;
+use crate::output::staging::{tidy, Staging};
+
+/// The kept generations, newest first (moved to `assetc_core::generations::retain`).
+pub use assetc_core::generations::retain;
+
+/// What a build did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct BuildReport {
+    pub files: usize,
+    pub fingerprinted: usize,
+    pub entry_points: usize,
+    /// Bytes of all served (identity) files.
+    pub bytes: u64,
+    /// Per coding: how many variants, and their total size.
+    pub variants: BTreeMap<String, VariantTotals>,
+    pub warnings: Vec<Warning>,
+    /// False when the result equalled the previous build, which was left untouched.
+    pub changed: bool,
+    /// Files taken over from the previous build (hard-linked, not rewritten or recompressed).
+    pub reused: usize,
+    /// Files written (and compressed) anew.
+    pub written: usize,
+    /// Generations the output now holds, newest first.
+    pub generations: usize,
+}
+
+/// The variants of one coding in a build.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct VariantTotals {
+    pub files: usize,
+    /// Size of the identity files these variants encode.
+    pub identity_bytes: u64,
+    /// Size of the variants.
+    pub encoded_bytes: u64,
+}
+
+/// Reports how far a build is, for a progress bar. Every method has a no-op default.
+pub trait Progress: Sync {
+    /// A phase begins with `total` steps (files).
+    fn phase(&self, _name: &'static str, _total: u64) {}
+    /// `n` more steps of the current phase are done.
+    fn advance(&self, _n: u64) {}
+}
+
+/// No progress reporting.
+#[derive(Debug)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Builds `options.input` into `options.output`.
+pub fn build(options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    build_with_progress(options, &Silent)
+}
+
+/// [`build`], reporting progress.
+pub fn build_with_progress(
+    options: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, BuildError> {
+    match options.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| BuildError::Io {
+                path: options.input.clone(),
+                source: std::io::Error::other(e),
+            })?
+            .install(|| build_inner(options, progress)),
+        None => build_inner(options, progress),
+    }
+}
+
+fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
+    let v = options.validate()?;
+    let previous = Records::read(&v.output)?;
+    let mut warnings = Vec::new();
+    let sources = walk(&v.input, &v.filter, &mut warnings)?;
+
+    progress.phase("hashing", sources.len() as u64);
+    let mut nodes: Vec<Node> = sources
+        .into_par_iter()
+        .map(|source| {
+            let node = load(source, &v.entry_points, v.already_hashed.as_ref());
+            progress.advance(1);
+            node
+        })
+        .collect::<Result<_, _>>()?;
+
+    let resolver = Resolver::new(&nodes);
+    let scans: Vec<_> = nodes
+        .par_iter()
+        .map(|node| scan(node, &resolver, v.ignored.as_ref()))
+        .collect();
+    let mut rewritable = Vec::with_capacity(nodes.len());
+    for (node, scan) in nodes.iter_mut().zip(scans) {
+        node.references = scan.targets;
+        warnings.extend(scan.warnings);
+        rewritable.push(scan.rewritable);
+    }
+    if options.strict && !warnings.is_empty() {
+        return Err(BuildError::Strict { warnings });
+    }
+
+    let ctx = NamingContext {
+        nodes: &nodes,
+        resolver: &resolver,
+        base_url: &v.base_url,
+        rewritable: &rewritable,
+        options,
+    };
+    let named = name_all(&ctx, &mut warnings)?;
+
+    let config_key = options.compress.key();
+    let reusable = previous
+        .as_ref()
+        .map(|p| p.reusable(&config_key))
+        .unwrap_or_default();
+    let manifest::Assembled {
+        mut manifest,
+        to_write,
+    } = manifest::assemble(
+        &nodes,
+        &named,
+        &resolver,
+        &v.base_url,
+        previous.as_ref().map(|p| &p.manifest),
+        &reusable,
+        options.build_time,
+    )?;
+
+    let mut report = BuildReport {
+        files: nodes.len(),
+        fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
+        entry_points: nodes.iter().filter(|n| n.entry_point).count(),
+        warnings,
+        ..BuildReport::default()
+    };
+    if let Some(prev) = &previous {
+        if to_write.is_empty()
+            && prev.manifest == manifest
+            && prev.config_key() == Some(config_key.as_str())
+        {
+            // Nothing to write, but what killed builds left beside the output still goes.
+            tidy(&v.output)?;
+            report.reused = nodes.len();
+            report.generations = prev.generations.len().max(1);
+            report.add_totals(&manifest);
+            return Ok(report);
+        }
+    }
+
+    let staging = Staging::begin(&v.output)?;
+    let tree = write::write_tree(
+        staging.dir(),
+        &v.output,
+        &nodes,
+        &named,
+        &mut manifest,
+        &to_write,
+        &options.compress,
+        progress,
+    )?;
+    let kept = write::write_records(
+        staging.dir(),
+        &v.output,
+        previous.as_ref(),
+        &manifest,
+        options,
+    )?;
+    staging.commit()?;
+
+    report.written = tree.written;
+    report.reused = tree.reused;
+    report.add_totals(&manifest);
+    report.changed = true;
+    report.generations = kept.len();
+    Ok(report)
+}
+
+impl BuildReport {
+    fn add_totals(&mut self, manifest: &Manifest) {
+        for entry in manifest.entries.values() {
+            self.bytes += entry.size;
+            for (coding, variant) in &entry.variants {
+                let t = self.variants.entry(coding.clone()).or_default();
+                t.files += 1;
+                t.identity_bytes += entry.size;
+                t.encoded_bytes += variant.size;
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Write: the new tree in the staging directory. Entries the output already holds are
+//! hard-linked with their variants; the rest are written and compressed, in parallel, each
+//! result placed by index. Then the records: the generations still kept (their files linked
+//! across), each one's manifest, and the manifest itself, last.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use assetc_core::fingerprint::{hex, integrity, sha256};
+use assetc_core::generations::{
+    generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
+};
+use assetc_core::{fingerprint, strong_etag, Digest, Entry, Manifest, Variant, MANIFEST_FILE_NAME};
+use rayon::prelude::*;
+use sha2::{Digest as _, Sha256, Sha384};
+
+use crate::build::compress::{compress_file, compressible, CompressOptions};
+use crate::build::load::{with_buffer, Node};
+use crate::build::naming::Named;
+use crate::build::options::BuildOptions;
+use crate::build::Progress;
+use crate::error::BuildError;
+use crate::output::records::Records;
+
+/// How many entries were written anew and how many linked from the output.
+pub(crate) struct Tree {
+    pub written: usize,
+    pub reused: usize,
+}
+
+/// Writes every entry of `manifest` into `staging`: linked from `output` unless listed in
+/// `to_write` (or the link fails), else written with its variants, which are recorded in
+/// `manifest`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_tree(
+    staging: &Path,
+    output: &Path,
+    nodes: &[Node],
+    named: &[Named],
+    manifest: &mut Manifest,
+    to_write: &[usize],
+    compress: &CompressOptions,
+    progress: &dyn Progress,
+) -> Result<Tree, BuildError> {
+    let writing: HashSet<usize> = to_write.iter().copied().collect();
+    progress.phase("writing", nodes.len() as u64);
+    // Every directory once, parents first, rather than a create_dir_all per file.
+    let dirs: BTreeSet<&Path> = manifest
+        .entries
+        .values()
+        .filter_map(|e| Path::new(&e.path).parent())
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    for dir in dirs {
+        let dir = staging.join(dir);
+        match fs::create_dir(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                fs::create_dir_all(&dir).map_err(BuildError::io(&dir))?
+            }
+            _ => {}
+        }
+    }
+    let logical: Vec<&str> = nodes.iter().map(|n| n.source.logical.as_str()).collect();
+    let results: Vec<(usize, Option<Written>)> = (0..nodes.len())
+        .into_par_iter()
+        .map(|i| {
+            let entry = &manifest.entries[logical[i]];
+            let target = staging.join(&entry.path);
+            if !writing.contains(&i) && link_entry(output, staging, entry).is_ok() {
+                progress.advance(1);
+                return Ok((i, None));
+            }
+            let written = write_entry(&nodes[i], &named[i], &target, compress)?;
+            progress.advance(1);
+            Ok((i, Some(written)))
+        })
+        .collect::<Result<_, BuildError>>()?;
+    let mut tree = Tree {
+        written: 0,
+        reused: 0,
+    };
+    for (i, written) in results {
+        match written {
+            Some((integrity, variants)) => {
+                let entry = manifest.entries.get_mut(logical[i]).expect("entry exists");
+                entry.integrity = integrity;
+                entry.variants = variants;
+                tree.written += 1;
+            }
+            None => tree.reused += 1,
+        }
+    }
+    Ok(tree)
+}
+
+/// Writes the records into `staging`: this generation and the earlier ones still kept
+/// (whose fingerprinted files are linked across from `output`, so they stay servable), each
+/// one's manifest, the generations record, and the manifest. Returns the kept generations.
+pub(crate) fn write_records(
+    staging: &Path,
+    output: &Path,
+    previous: Option<&Records>,
+    manifest: &Manifest,
+    options: &BuildOptions,
+) -> Result<Vec<Generation>, BuildError> {
+    let manifest_bytes = manifest.to_json();
+    let id = fingerprint(&sha256(&manifest_bytes));
+    let mut generations = vec![Generation {
+        built_at: options.now,
+        id: id.clone(),
+        config: options.compress.key(),
+    }];
+    if let Some(prev) = previous {
+        generations.extend(prev.generations.iter().filter(|g| g.id != id).cloned());
+    }
+    let kept = retain(generations, options.now, options.keep, options.keep_age);
+    let state = staging.join(STATE_DIR).join("generations");
+    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
+    for generation in &kept[1..] {
+        let Some(old) = previous.and_then(|p| p.generation_manifest(&generation.id)) else {
+            continue;
+        };
+        for entry in old.entries.values().filter(|e| e.immutable) {
+            let target = staging.join(&entry.path);
+            if !target.exists() {
+                create_parent(&target)?;
+                // A file an old generation lists but the output lacks cannot be restored; the
+                // generation stays recorded and `assetc verify` reports the missing file.
+                let _ = link_entry(output, staging, entry);
+            }
+        }
+        let path = staging.join(generation_manifest_path(&generation.id));
+        fs::write(&path, old.to_json()).map_err(BuildError::io(&path))?;
+    }
+    let record = staging.join(generation_manifest_path(&id));
+    fs::write(&record, &manifest_bytes).map_err(BuildError::io(&record))?;
+    let record = staging.join(GENERATIONS_FILE);
+    let generations = Generations {
+        generations: kept.clone(),
+    };
+    fs::write(&record, generations.to_json()).map_err(BuildError::io(&record))?;
+    let manifest_path = staging.join(MANIFEST_FILE_NAME);
+    fs::write(&manifest_path, &manifest_bytes).map_err(BuildError::io(&manifest_path))?;
+    Ok(kept)
+}
+
+/// What writing an entry produced: its integrity and its variants.
+type Written = (String, BTreeMap<String, Variant>);
+
+/// Writes a node's served file and its variants.
+fn write_entry(
+    node: &Node,
+    named: &Named,
+    target: &Path,
+    compress: &CompressOptions,
+) -> Result<Written, BuildError> {
+    let integrity = match &named.bytes {
+        Some(bytes) => {
+            fs::write(target, bytes).map_err(BuildError::io(target))?;
+            named
+                .integrity
+                .clone()
+                .unwrap_or_else(|| integrity(&Sha384::digest(bytes)))
+        }
+        None => copy_verified(&node.source.path, target, &named.digest)?,
+    };
+    let mut variants = BTreeMap::new();
+    if compressible(&named.content_type) && named.size >= compress.min_size {
+        for &coding in &compress.codings {
+            let path = PathBuf::from(format!("{}{}", target.display(), coding.suffix()));
+            let (size, digest) =
+                compress_file(target, &path, coding).map_err(BuildError::io(&path))?;
+            if (size as f64) <= named.size as f64 * (1.0 - compress.min_saving) {
+                variants.insert(
+                    coding.token().to_owned(),
+                    Variant {
+                        etag: strong_etag(&digest),
+                        path: format!("{}{}", named.served, coding.suffix()),
+                        sha256: hex(&digest),
+                        size,
+                    },
+                );
+            } else {
+                fs::remove_file(&path).map_err(BuildError::io(&path))?;
+            }
+        }
+    }
+    Ok((integrity, variants))
+}
+
+/// Hard-links an entry and its variants from the current output into the staging tree.
+fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<()> {
+    let paths = std::iter::once(entry.path.as_str())
+        .chain(entry.variants.values().map(|v| v.path.as_str()));
+    for path in paths {
+        let (from, to) = (output.join(path), staging.join(path));
+        let meta = fs::symlink_metadata(&from)?;
+        if !meta.is_file() {
+            return Err(std::io::Error::other("not a file"));
+        }
+        match fs::hard_link(&from, &to) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<(), BuildError> {
+    match path.parent() {
+        Some(parent) => fs::create_dir_all(parent).map_err(BuildError::io(parent)),
+        None => Ok(()),
+    }
+}
+
+/// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
+/// have changed since it was hashed); returns the SRI of the bytes.
+fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {
+    with_buffer(|buf| copy_verified_with(from, to, expected, buf))
+}
+
+fn copy_verified_with(
+    from: &Path,
+    to: &Path,
+    expected: &Digest,
+    buf: &mut [u8],
+) -> Result<String, BuildError> {
+    let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
+    // Whole chunks go straight to the file: no second buffer.
+    let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
+    let mut sha256 = Sha256::new();
+    let mut sha384 = Sha384::new();
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(BuildError::Io {
+                    path: from.to_path_buf(),
+                    source: e,
+                })
+            }
+        };
+        sha256.update(&buf[..n]);
+        sha384.update(&buf[..n]);
+        writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
+    }
+    if &<[u8; 32]>::from(sha256.finalize()) != expected {
+        return Err(BuildError::ChangedDuringBuild {
+            path: from.to_path_buf(),
+        });
+    }
+    Ok(integrity(&sha384.finalize()))
+}

@@ -1,0 +1,140 @@
+//! A build directory's records, read in one place for the build (what the current output
+//! holds and can give the next build), `clean` and `verify`: `assetc-manifest.json`,
+//! `.assetc/generations.json` and each kept generation's manifest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use assetc_core::generations::{
+    generation_manifest_path, Generation, Generations, GENERATIONS_FILE,
+};
+use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
+
+use crate::error::BuildError;
+
+/// The build in a directory, as its records describe it.
+#[derive(Debug)]
+pub struct Records {
+    root: PathBuf,
+    /// The current build's manifest.
+    pub manifest: Manifest,
+    /// The kept generations, newest first; empty when the build has no record.
+    pub generations: Vec<Generation>,
+}
+
+impl Records {
+    /// The build in `root`, or None when `root` is missing or empty. A directory that holds
+    /// files but no manifest is not a build, and is never taken for one.
+    pub fn read(root: &Path) -> Result<Option<Self>, BuildError> {
+        let Some(manifest) = read_manifest(root)? else {
+            return Ok(None);
+        };
+        let path = root.join(GENERATIONS_FILE);
+        let generations = match fs::read(&path) {
+            Ok(bytes) => {
+                Generations::from_json(&bytes)
+                    .map_err(|e| BuildError::PreviousManifest {
+                        path: path.clone(),
+                        source: e.into(),
+                    })?
+                    .generations
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(BuildError::Io { path, source: e }),
+        };
+        Ok(Some(Self {
+            root: root.to_path_buf(),
+            manifest,
+            generations,
+        }))
+    }
+
+    /// [`Records::read`] for a command that needs a build there.
+    pub fn open(root: &Path) -> Result<Self, BuildError> {
+        Self::read(root)?.ok_or_else(|| BuildError::NotABuild {
+            path: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// What produced the current build's variants (its generation's config key).
+    pub fn config_key(&self) -> Option<&str> {
+        self.generations.first().map(|g| g.config.as_str())
+    }
+
+    /// The manifest of a kept generation; None when it is missing or unreadable (an older
+    /// generation's problem never stops the work on the newest).
+    pub fn generation_manifest(&self, id: &str) -> Option<Manifest> {
+        let bytes = fs::read(self.root.join(generation_manifest_path(id))).ok()?;
+        Manifest::from_json(&bytes).ok()
+    }
+
+    /// The readable manifests of every kept generation, by id.
+    pub fn generation_manifests(&self) -> BTreeMap<String, Manifest> {
+        self.generations
+            .iter()
+            .filter_map(|g| Some((g.id.clone(), self.generation_manifest(&g.id)?)))
+            .collect()
+    }
+
+    /// Entries whose files the output holds, by served path, if they were produced with
+    /// `config_key` (so their variants are what a build with that key would write): the
+    /// current build's first, then the older generations'.
+    pub fn reusable(&self, config_key: &str) -> HashMap<String, Entry> {
+        if self.config_key() != Some(config_key) {
+            return HashMap::new();
+        }
+        let mut map: HashMap<String, Entry> = HashMap::new();
+        let older = self
+            .generations
+            .iter()
+            .skip(1)
+            .filter_map(|g| self.generation_manifest(&g.id));
+        for manifest in std::iter::once(self.manifest.clone()).chain(older) {
+            for entry in manifest.entries.into_values() {
+                map.entry(entry.path.clone()).or_insert(entry);
+            }
+        }
+        map
+    }
+}
+
+/// The manifest of the build in `root`, if there is one.
+fn read_manifest(root: &Path) -> Result<Option<Manifest>, BuildError> {
+    let path = root.join(MANIFEST_FILE_NAME);
+    match fs::read(&path) {
+        Ok(bytes) => {
+            Manifest::from_json(&bytes)
+                .map(Some)
+                .map_err(|e| BuildError::PreviousManifest {
+                    path,
+                    source: e.into(),
+                })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let empty = match fs::read_dir(root) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+                Err(e) => {
+                    return Err(BuildError::Io {
+                        path: root.to_path_buf(),
+                        source: e,
+                    })
+                }
+            };
+            if empty {
+                Ok(None)
+            } else {
+                Err(BuildError::NotABuild {
+                    path: root.to_path_buf(),
+                })
+            }
+        }
+        Err(e) => Err(BuildError::Io { path, source: e }),
+    }
+}

@@ -1,0 +1,213 @@
+//! Finds the module and asset references in JavaScript source (ES module imports and re-exports,
+//! dynamic `import()`, `new URL(…, import.meta.url)` and `sourceMappingURL` comments), with the
+//! exact byte span of each value, so the build can rewrite them without touching any other byte.
+//!
+//! A regular expression over the text cannot tell code from look-alike text in strings,
+//! comments, template literals or regex literals, so this is a small lexer: it knows JS lexical
+//! structure (including the regex-versus-division ambiguity) but no grammar beyond the handful
+//! of token sequences it looks for. It never recurses, so no input can exhaust the stack, and it
+//! makes one pass, so time is linear in the input.
+
+mod escape;
+mod lexer;
+
+use crate::scan::js::escape::decode;
+use crate::scan::js::lexer::{Lexer, Literal, Token};
+use crate::scan::text_ref::{locate, TextContext, TextRef};
+
+/// Every reference in `source`, in source order: static `import`/`export … from` specifiers and
+/// string-literal `import()` arguments that are relative (`./`, `../`) or root-relative (`/`);
+/// any string in `new URL("…", import.meta.url)`; and `sourceMappingURL` comments. Bare
+/// specifiers (`"react"`) are packages, not files, and are never reported.
+pub fn scan_js(source: &str) -> Vec<TextRef> {
+    let mut lexer = Lexer::new(source);
+    let mut recognizer = Recognizer {
+        source,
+        state: State::Idle,
+        refs: Vec::new(),
+    };
+    while let Some(token) = lexer.next_token() {
+        recognizer.feed(token);
+    }
+    let mut refs = recognizer.refs;
+    refs.append(&mut lexer.comment_refs);
+    locate(source, &mut refs);
+    refs
+}
+
+/// Where the recognizer is in one of the token sequences it looks for.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    Idle,
+    /// After the `import` keyword.
+    Import,
+    /// Inside an import clause (`x, { a as b }`, `* as ns`), before `from`.
+    ImportClause {
+        in_braces: bool,
+    },
+    /// After `from` in an import clause (which may yet turn out to be a binding named `from`).
+    ImportFrom,
+    /// After `import (`.
+    DynamicImport,
+    /// After `import ( "x"`.
+    DynamicImportArgument(Literal),
+    Export,
+    ExportStar,
+    ExportStarAs,
+    ExportBraces,
+    /// After `export * as ns` or `export { … }`: only a `from` makes it a re-export.
+    ExportNeedsFrom,
+    ExportFrom,
+    New,
+    /// `new URL` followed by the first `step` tokens of `( "x" , import . meta . url`, and the
+    /// string once seen.
+    NewUrl {
+        step: u8,
+        literal: Option<Literal>,
+    },
+}
+
+struct Recognizer<'s> {
+    source: &'s str,
+    state: State,
+    refs: Vec<TextRef>,
+}
+
+impl<'s> Recognizer<'s> {
+    fn feed(&mut self, token: Token<'s>) {
+        if !self.advance(token) {
+            self.state = State::Idle;
+            self.advance(token);
+        }
+    }
+
+    /// Moves the current sequence on by `token`, or returns false if `token` does not continue
+    /// it (the caller then starts over from `Idle` with the same token).
+    fn advance(&mut self, token: Token<'s>) -> bool {
+        use State::*;
+        use Token::{Name, Punct, Str, Template};
+        let keyword = |word: &str| matches!(token, Name { text, property: false } if text == word);
+        let name = |word: &str| matches!(token, Name { text, .. } if text == word);
+        let is_name = matches!(token, Name { .. });
+        self.state = match (self.state, token) {
+            (Idle, _) if keyword("import") => Import,
+            (Idle, _) if keyword("export") => Export,
+            (Idle, _) if keyword("new") => New,
+            (Idle, _) => Idle,
+
+            (Import, Str(literal)) => {
+                self.report(literal, true);
+                Idle
+            }
+            (Import, Punct(b'(')) => DynamicImport,
+            (Import, _) if name("from") => ImportFrom,
+            (
+                Import,
+                Name {
+                    property: false, ..
+                }
+                | Punct(b'*'),
+            ) => ImportClause { in_braces: false },
+            (Import, Punct(b'{')) => ImportClause { in_braces: true },
+
+            (ImportClause { in_braces: true }, Name { .. } | Str(_) | Punct(b',')) => self.state,
+            (ImportClause { in_braces: true }, Punct(b'}')) => ImportClause { in_braces: false },
+            (ImportClause { in_braces: false } | ImportFrom, _) if name("from") => ImportFrom,
+            (ImportClause { in_braces: false } | ImportFrom, Name { .. } | Punct(b'*' | b',')) => {
+                ImportClause { in_braces: false }
+            }
+            (ImportClause { in_braces: false } | ImportFrom, Punct(b'{')) => {
+                ImportClause { in_braces: true }
+            }
+            (ImportFrom, Str(literal)) => {
+                self.report(literal, true);
+                Idle
+            }
+
+            (DynamicImport, Str(literal) | Template(literal)) => DynamicImportArgument(literal),
+            (DynamicImportArgument(literal), Punct(b')' | b',')) => {
+                self.report(literal, true);
+                Idle
+            }
+
+            (Export, Punct(b'*')) => ExportStar,
+            (Export, Punct(b'{')) => ExportBraces,
+            (Export, _) if keyword("type") => Export,
+            (ExportStar, _) if name("as") => ExportStarAs,
+            (ExportStar | ExportNeedsFrom, _) if name("from") => ExportFrom,
+            (ExportStarAs, Str(_)) => ExportNeedsFrom,
+            (ExportStarAs, _) if is_name => ExportNeedsFrom,
+            (ExportBraces, Name { .. } | Str(_) | Punct(b',')) => ExportBraces,
+            (ExportBraces, Punct(b'}')) => ExportNeedsFrom,
+            (ExportFrom, Str(literal)) => {
+                self.report(literal, true);
+                Idle
+            }
+
+            (New, _) if keyword("URL") => NewUrl {
+                step: 0,
+                literal: None,
+            },
+            (NewUrl { step, literal }, _) => {
+                let fits = match step {
+                    0 => token == Punct(b'('),
+                    1 => matches!(token, Str(_) | Template(_)),
+                    2 => token == Punct(b','),
+                    3 => keyword("import"),
+                    4 | 6 => token == Punct(b'.'),
+                    5 => name("meta"),
+                    7 => name("url"),
+                    _ => matches!(token, Punct(b')' | b',')),
+                };
+                match (fits, token, literal) {
+                    (false, ..) => return false,
+                    (true, Str(l) | Template(l), _) => NewUrl {
+                        step: step + 1,
+                        literal: Some(l),
+                    },
+                    (true, _, Some(l)) if step == 8 => {
+                        // The URL is relative to the module, so any string is a reference,
+                        // `x.png` as much as `./x.png`.
+                        self.report(l, false);
+                        Idle
+                    }
+                    (true, ..) => NewUrl {
+                        step: step + 1,
+                        literal,
+                    },
+                }
+            }
+
+            _ => return false,
+        };
+        true
+    }
+
+    fn report(&mut self, literal: Literal, module_specifier: bool) {
+        let span = literal.start + 1..literal.end - 1;
+        let quote = char::from(self.source.as_bytes()[literal.start]);
+        let Some(value) = decode(&self.source[span.clone()], quote == '`') else {
+            return;
+        };
+        if value.is_empty() || (module_specifier && !is_relative(&value)) {
+            return;
+        }
+        self.refs.push(TextRef {
+            span,
+            value,
+            context: TextContext::JsString(quote),
+            line: 0,
+            column: 0,
+        });
+    }
+}
+
+/// Relative (`./`, `../`) or root-relative (`/`, but not the network-path `//host`).
+fn is_relative(specifier: &str) -> bool {
+    specifier.starts_with("./")
+        || specifier.starts_with("../")
+        || (specifier.starts_with('/') && !specifier.starts_with("//"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,94 @@
+//! Finding and rewriting references, in every format the build understands, with no IO:
+//! one entry point ([`rewrite`]) whose walk serves both the scan (the visitor returns no
+//! edit) and the rewrite. The formats are leaves beside it: `html` (lol_html), `css`
+//! (cssparser tokens), `js` (a lexer), `json_refs` (source maps, web manifests, import
+//! maps), over `text_ref` (byte-exact splicing) and `reference` (what they all report).
+
+pub mod css;
+pub mod html;
+pub mod js;
+pub mod json_refs;
+pub mod reference;
+pub mod text_ref;
+
+use assetc_core::LogicalPath;
+
+use crate::scan::css::scan_css;
+use crate::scan::html::rewrite_html;
+use crate::scan::js::scan_js;
+use crate::scan::json_refs::{scan_json, SOURCE_MAP_PATHS, WEB_MANIFEST_PATHS};
+pub use crate::scan::reference::{Edit, FoundRef, RewriteError, Role};
+use crate::scan::text_ref::{splice, TextRef};
+
+/// The format of a file, which decides how its references are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Css,
+    Js,
+    SourceMap,
+    WebManifest,
+    /// Not scanned: images, fonts, and every format without references.
+    Opaque,
+}
+
+impl Format {
+    pub fn of(path: &LogicalPath) -> Self {
+        match path.extension().as_deref() {
+            Some("html" | "htm") => Format::Html,
+            Some("css") => Format::Css,
+            Some("js" | "mjs") => Format::Js,
+            Some("map") => Format::SourceMap,
+            Some("webmanifest") => Format::WebManifest,
+            Some("json") if path.file_name() == "manifest.json" => Format::WebManifest,
+            _ => Format::Opaque,
+        }
+    }
+
+    pub fn is_text(self) -> bool {
+        self != Format::Opaque
+    }
+}
+
+/// Runs `visit` on every reference in `text` and applies its edits. Fails (for a warning)
+/// when the text cannot be parsed as its format.
+pub fn rewrite(
+    format: Format,
+    text: &[u8],
+    charset: &str,
+    mut visit: impl FnMut(&FoundRef) -> Edit,
+) -> Result<Vec<u8>, RewriteError> {
+    if format == Format::Html {
+        return rewrite_html(text, charset, visit);
+    }
+    let source = std::str::from_utf8(text).map_err(|e| RewriteError::NotUtf8 {
+        reason: e.to_string(),
+    })?;
+    let parse = |e: crate::scan::json_refs::JsonError| RewriteError::Parse {
+        message: e.to_string(),
+    };
+    let refs: Vec<TextRef> = match format {
+        Format::Css => scan_css(source),
+        Format::Js => scan_js(source),
+        Format::SourceMap => scan_json(source, SOURCE_MAP_PATHS).map_err(parse)?,
+        Format::WebManifest => scan_json(source, WEB_MANIFEST_PATHS).map_err(parse)?,
+        Format::Html | Format::Opaque => Vec::new(),
+    };
+    let mut replacements = Vec::new();
+    for r in &refs {
+        let found = FoundRef {
+            value: r.value.clone(),
+            role: Role::Asset,
+            line: r.line,
+            column: r.column,
+            takes_integrity: false,
+        };
+        if let Some(url) = visit(&found).url {
+            replacements.push((r, url));
+        }
+    }
+    if replacements.is_empty() {
+        return Ok(text.to_vec());
+    }
+    Ok(splice(source, replacements).into_bytes())
+}

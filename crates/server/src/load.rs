@@ -1,0 +1,592 @@
+//! Loading a build once: the manifest is read and checked against the files, and every URL
+//! the server will ever answer is turned into a route with its response headers built in
+//! advance. After this, a request is a map lookup and a header choice.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::http::header::HeaderValue;
+use actix_web::web::Bytes;
+use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
+use assetc_core::url_ref::encode_segment;
+use assetc_core::{Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
+use base64::Engine;
+
+use crate::build::Build;
+use crate::error::LoadError;
+use crate::header_rules::{header_value, Rules};
+use crate::http::date::format_http_date;
+use crate::http::negotiate::Coding;
+use crate::http::path;
+use crate::options::{Options, NOT_FOUND_PAGE};
+use crate::route::{Body, Representation, Resource, ResourceRoute, Route, VARY_ACCEPT_ENCODING};
+use crate::stamp::Stamp;
+
+/// Whether a served or logical path can be reached by a request at all.
+fn routable(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('/').all(|segment| {
+            !segment.is_empty()
+                && path::check_segment(segment).is_ok()
+                && (!segment.starts_with('.') || segment == ".well-known")
+                && !segment.contains('\\')
+                && !segment.chars().any(char::is_control)
+        })
+}
+
+/// `sha256-<base64>` (Subresource Integrity) from the manifest's lowercase hex digest.
+fn integrity_of(hex: &str) -> Option<String> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    Some(format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes?)
+    ))
+}
+
+/// Loads attempted before giving up on a root that keeps changing under the load.
+const LOAD_ATTEMPTS: usize = 3;
+
+impl Build {
+    /// Loads the build at `root`: reads `assetc-manifest.json`, checks that every entry's
+    /// file and every precompressed variant exists inside the root with the recorded size,
+    /// reads small files into memory and opens the large ones, adds the fingerprinted
+    /// files of the older generations `.assetc/generations.json` keeps, and builds every
+    /// route. Fails on the first problem of the newest build; an older generation's missing
+    /// file is logged and left out (`assetc verify` reports it).
+    ///
+    /// A load that raced a new build being swapped in (the root's [`Stamp`] changed while
+    /// loading) is done again, so that manifest and files always come from one tree.
+    pub fn open(root: impl AsRef<Path>, options: &Options) -> Result<Self, LoadError> {
+        Self::load_consistent(root.as_ref(), options, None)
+    }
+
+    /// Loads the build at this build's root again with the same options: the new build
+    /// there, if one was swapped in. Files are checked as by [`Build::open`], but the bytes
+    /// of a representation this build already holds in memory (the same strong ETag and
+    /// size) are shared rather than read again, so a reload costs little memory or IO.
+    pub fn reopen(&self) -> Result<Self, LoadError> {
+        Self::load_consistent(&self.root, &self.options, Some(self))
+    }
+
+    /// Loads until the root's stamp is the same before and after (at most
+    /// `LOAD_ATTEMPTS` times), and records it.
+    fn load_consistent(
+        root: &Path,
+        options: &Options,
+        previous: Option<&Build>,
+    ) -> Result<Self, LoadError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let before = Stamp::of(root);
+            let result = Self::load(root, options, previous);
+            let after = Stamp::of(root);
+            if before == after || attempt == LOAD_ATTEMPTS {
+                return result.map(|mut build| {
+                    build.stamp = before;
+                    build
+                });
+            }
+        }
+    }
+
+    fn load(root: &Path, options: &Options, previous: Option<&Build>) -> Result<Self, LoadError> {
+        let root = root.to_path_buf();
+        let meta = std::fs::metadata(&root).map_err(|source| LoadError::Root {
+            root: root.clone(),
+            source,
+        })?;
+        if !meta.is_dir() {
+            return Err(LoadError::RootNotADirectory { root });
+        }
+        let canonical_root = root.canonicalize().map_err(|source| LoadError::Root {
+            root: root.clone(),
+            source,
+        })?;
+        let manifest_path = root.join(MANIFEST_FILE_NAME);
+        let json = std::fs::read(&manifest_path).map_err(|source| LoadError::ManifestRead {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let manifest = Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
+            path: manifest_path.clone(),
+            source,
+        })?;
+        let generation = assetc_core::fingerprint(&assetc_core::fingerprint::sha256(&json));
+
+        let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
+        let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
+        let rules = Rules::new(&options.header_rules)?;
+
+        let files = Files {
+            root: &root,
+            canonical_root: &canonical_root,
+            options,
+            reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
+            reused: std::cell::Cell::new(0),
+        };
+        let mut budget = options.memory_budget;
+        let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
+        let mut integrity = HashMap::new();
+        // Smallest first: the memory budget then holds as many files as it can, and the
+        // small ones, for which a disk read costs most relative to the bytes sent.
+        let mut by_size: Vec<(&String, &Entry)> = manifest.entries.iter().collect();
+        by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
+        for (logical, entry) in by_size {
+            let resource = files.load_entry(logical, entry, &mut budget)?;
+            let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
+            if let Some(sri) = recorded.or_else(|| integrity_of(&entry.sha256)) {
+                integrity.insert(logical.clone(), sri);
+            }
+            resources.insert(logical.as_str(), Arc::new(resource));
+        }
+
+        // Routes, most specific first: a URL already taken is never overwritten.
+        let mut routes: HashMap<Box<str>, Route> = HashMap::new();
+        let mut unroutable = Vec::new();
+        let route = |resource: &Arc<Resource>, url: &str, cache_control: &HeaderValue| {
+            Route::Resource(ResourceRoute {
+                resource: resource.clone(),
+                cache_control: cache_control.clone(),
+                extra: rules.for_url(url),
+            })
+        };
+        // 1. Every served path, immutable when fingerprinted.
+        for (logical, entry) in &manifest.entries {
+            if !routable(&entry.path) {
+                unroutable.push(entry.path.clone());
+                continue;
+            }
+            let url = format!("/{}", entry.path);
+            let cc = if entry.immutable {
+                &immutable
+            } else {
+                &revalidate
+            };
+            let r = route(&resources[logical.as_str()], &url, cc);
+            routes.entry(url.into()).or_insert(r);
+        }
+        // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
+        for (logical, entry) in &manifest.entries {
+            if logical == &entry.path {
+                continue;
+            }
+            if !routable(logical) {
+                unroutable.push(logical.clone());
+                continue;
+            }
+            let url = format!("/{logical}");
+            let r = route(&resources[logical.as_str()], &url, &revalidate);
+            routes.entry(url.into()).or_insert(r);
+        }
+        // 3. Directory indexes (`/dir/`), their redirects (`/dir`), and clean URLs.
+        for logical in manifest.entries.keys() {
+            if !routable(logical) {
+                continue;
+            }
+            let resource = &resources[logical.as_str()];
+            let (dir, name) = logical.rsplit_once('/').unwrap_or(("", logical));
+            if name == "index.html" {
+                let url = if dir.is_empty() {
+                    "/".to_owned()
+                } else {
+                    format!("/{dir}/")
+                };
+                let r = route(resource, &url, &revalidate);
+                routes.entry(url.into()).or_insert(r);
+                if !dir.is_empty() {
+                    let last = dir.rsplit('/').next().unwrap_or(dir);
+                    // RFC 9110 §10.2.2: a relative reference; `./` keeps a segment that
+                    // looks like a scheme or authority from being read as one.
+                    let location: Arc<str> = format!("./{}/", encode_segment(last)).into();
+                    routes
+                        .entry(format!("/{dir}").into())
+                        .or_insert(Route::Redirect(location));
+                }
+            } else if options.clean_urls {
+                if let Some(stem) = logical.strip_suffix(".html").filter(|s| !s.ends_with('/')) {
+                    let url = format!("/{stem}");
+                    let r = route(resource, &url, &revalidate);
+                    routes.entry(url.into()).or_insert(r);
+                }
+            }
+        }
+        if let Some(health) = &options.health_path {
+            let valid = matches!(path::decode(health), Ok(path::Decoded::Path(p)) if p == *health);
+            if !valid || health == "/" {
+                return Err(LoadError::BadHealthPath {
+                    path: health.clone(),
+                });
+            }
+            if routes.contains_key(health.as_str()) {
+                return Err(LoadError::HealthPathTaken {
+                    path: health.clone(),
+                });
+            }
+            routes.insert(health.as_str().into(), Route::Health);
+        }
+        // 4. The fingerprinted files of older kept generations, at their fingerprinted URLs
+        // only: a page of the previous release still loads completely. Entry points and
+        // logical paths are the newest build's alone.
+        let mut older_generations = Vec::new();
+        let mut older_urls = 0;
+        for (id, old) in older_manifests(&root, &generation) {
+            let mut missing = Vec::new();
+            for (logical, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
+                if !routable(&entry.path) {
+                    continue;
+                }
+                let url = format!("/{}", entry.path);
+                if routes.contains_key(url.as_str()) {
+                    continue;
+                }
+                match files.load_entry(logical, entry, &mut budget) {
+                    Ok(resource) => {
+                        let r = route(&Arc::new(resource), &url, &immutable);
+                        routes.insert(url.into(), r);
+                        older_urls += 1;
+                    }
+                    Err(e) => missing.push(e.to_string()),
+                }
+            }
+            if !missing.is_empty() {
+                tracing::warn!(
+                    generation = %id,
+                    problems = ?missing,
+                    "files of an older kept generation are not served (`assetc verify` reports them)"
+                );
+            }
+            older_generations.push(id);
+        }
+
+        let fallback = match &options.spa_fallback {
+            None => None,
+            Some(logical) => {
+                let logical = logical.trim_start_matches('/');
+                let resource =
+                    resources
+                        .get(logical)
+                        .ok_or_else(|| LoadError::UnknownFallback {
+                            logical: logical.to_owned(),
+                        })?;
+                Some(ResourceRoute {
+                    resource: resource.clone(),
+                    cache_control: revalidate.clone(),
+                    extra: rules.for_url(&format!("/{logical}")),
+                })
+            }
+        };
+        let not_found = resources.get(NOT_FOUND_PAGE).cloned();
+        let reused_bytes = files.reused.get();
+        drop(files);
+        let miss_rules = (!options.header_rules.is_empty()).then_some(rules);
+        if !unroutable.is_empty() {
+            tracing::warn!(
+                paths = ?unroutable,
+                "some manifest paths can never be requested (dotfiles, Windows names or `:`) and are not served"
+            );
+        }
+        Ok(Self {
+            root,
+            options: options.clone(),
+            manifest,
+            generation,
+            older_generations,
+            older_urls,
+            stamp: None,
+            routes,
+            not_found,
+            fallback,
+            miss_rules,
+            revalidate,
+            integrity,
+            unroutable,
+            memory_bytes: options.memory_budget - budget,
+            reused_bytes,
+        })
+    }
+}
+
+/// Whether a generation id from `.assetc/generations.json` can name a file: a fingerprint.
+fn valid_generation_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The manifests of the older generations the build keeps, newest first, without the
+/// newest (`current`). A build without the record (or with an unreadable one) has none;
+/// problems are logged, never fatal: the newest build is what must be whole.
+fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
+    let record = root.join(GENERATIONS_FILE);
+    let generations = match std::fs::read(&record) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(e) => {
+            tracing::warn!(path = %record.display(), error = %e, "cannot read the generations record; serving the newest generation only");
+            return Vec::new();
+        }
+        Ok(bytes) => match Generations::from_json(&bytes) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::warn!(path = %record.display(), error = %e, "the generations record is not valid; serving the newest generation only");
+                return Vec::new();
+            }
+        },
+    };
+    if generations.generations.first().map(|g| g.id.as_str()) != Some(current) {
+        tracing::warn!(
+            path = %record.display(),
+            generation = current,
+            "the generations record does not list the manifest's generation first"
+        );
+    }
+    let mut out = Vec::new();
+    for generation in &generations.generations {
+        let id = &generation.id;
+        if id == current || out.iter().any(|(seen, _)| seen == id) {
+            continue;
+        }
+        if !valid_generation_id(id) {
+            tracing::warn!(generation = %id, "a generation id in the record is not a fingerprint; skipped");
+            continue;
+        }
+        let path = root.join(generation_manifest_path(id));
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| Manifest::from_json(&b).map_err(|e| e.to_string()))
+        {
+            Ok(manifest) => out.push((id.clone(), manifest)),
+            Err(error) => tracing::warn!(
+                generation = %id,
+                path = %path.display(),
+                %error,
+                "cannot read a kept generation's manifest; its files are not served"
+            ),
+        }
+    }
+    out
+}
+
+/// The files of one build root, as the manifest names them.
+struct Files<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    options: &'a Options,
+    /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
+    /// tag means the same bytes (the manifest's tags are content hashes).
+    reuse: HashMap<(HeaderValue, u64), Bytes>,
+    reused: std::cell::Cell<u64>,
+}
+
+impl Files<'_> {
+    /// The representations of one manifest entry: identity, then each precompressed
+    /// variant with its own ETag and size.
+    fn load_entry(
+        &self,
+        logical: &str,
+        entry: &Entry,
+        budget: &mut u64,
+    ) -> Result<Resource, LoadError> {
+        let bad = |field: &'static str, value: &str| LoadError::BadEntryField {
+            logical: logical.to_owned(),
+            field,
+            value: value.to_owned(),
+        };
+        let bad_path = |served: &str| LoadError::BadServedPath {
+            logical: logical.to_owned(),
+            served: served.to_owned(),
+        };
+        if !normal_path(&entry.path) {
+            return Err(bad_path(&entry.path));
+        }
+        let etag = strong_etag(&entry.etag).ok_or_else(|| bad("etag", &entry.etag))?;
+        let content_type = HeaderValue::from_str(&entry.content_type)
+            .map_err(|_| bad("content type", &entry.content_type))?;
+        let last_modified_header = HeaderValue::from_str(&format_http_date(entry.last_modified))
+            .expect("an IMF-fixdate is a valid header value");
+
+        let mut variants: Vec<(Coding, &assetc_core::Variant)> = Vec::new();
+        for (key, variant) in &entry.variants {
+            // Exactly the tokens the build writes; anything else this server cannot
+            // negotiate and leaves out.
+            match Coding::ALL.into_iter().find(|c| c.token() == key) {
+                Some(coding) => variants.push((coding, variant)),
+                None => tracing::warn!(
+                    logical,
+                    coding = %key,
+                    "a variant in a content-coding this server does not know is not served"
+                ),
+            }
+        }
+        variants.sort_by_key(|(coding, _)| *coding);
+
+        let mut representations = Vec::with_capacity(1 + variants.len());
+        representations.push(Representation {
+            content_encoding: None,
+            content_type: content_type.clone(),
+            last_modified: entry.last_modified,
+            last_modified_header: last_modified_header.clone(),
+            len: entry.size,
+            body: self.load_file(&entry.path, entry.size, &etag, budget)?,
+            etag,
+        });
+        for (coding, variant) in &variants {
+            if !normal_path(&variant.path) {
+                return Err(bad_path(&variant.path));
+            }
+            let etag =
+                strong_etag(&variant.etag).ok_or_else(|| bad("variant etag", &variant.etag))?;
+            // §8.8.3.3: a strong validator differs between the representations.
+            if representations.iter().any(|r| r.etag == etag) {
+                return Err(LoadError::SharedVariantEtag {
+                    logical: logical.to_owned(),
+                    coding: coding.token().to_owned(),
+                    etag: variant.etag.clone(),
+                });
+            }
+            representations.push(Representation {
+                content_encoding: Some(HeaderValue::from_static(coding.token())),
+                content_type: content_type.clone(),
+                last_modified: entry.last_modified,
+                last_modified_header: last_modified_header.clone(),
+                len: variant.size,
+                body: self.load_file(&variant.path, variant.size, &etag, budget)?,
+                etag,
+            });
+        }
+        let codings: Vec<Coding> = variants.iter().map(|(c, _)| *c).collect();
+        Ok(Resource {
+            vary: (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING),
+            representations,
+            codings,
+        })
+    }
+
+    /// Checks one file the manifest names (inside the root, a regular file of the recorded
+    /// size) and reads it into memory within the budget (or shares the bytes the previous
+    /// build holds under the same ETag), or keeps it open.
+    fn load_file(
+        &self,
+        served: &str,
+        size: u64,
+        etag: &HeaderValue,
+        budget: &mut u64,
+    ) -> Result<Body, LoadError> {
+        // The one place a manifest path becomes a file path: at start-up, from the manifest.
+        let path = self.root.join(served);
+        let open = |source: std::io::Error| {
+            let path = path.clone();
+            // EMFILE, ENFILE: not a broken build, a limit of this process or system.
+            if matches!(source.raw_os_error(), Some(23 | 24)) {
+                LoadError::TooManyOpenFiles { path, source }
+            } else {
+                LoadError::Open { path, source }
+            }
+        };
+        let canonical = path.canonicalize().map_err(open)?;
+        if !canonical.starts_with(self.canonical_root) {
+            return Err(LoadError::OutsideRoot {
+                path,
+                root: self.root.to_path_buf(),
+            });
+        }
+        let mut file = File::open(&canonical).map_err(open)?;
+        let meta = file.metadata().map_err(open)?;
+        if !meta.is_file() {
+            return Err(LoadError::NotAFile { path });
+        }
+        if meta.len() != size {
+            return Err(LoadError::SizeMismatch {
+                path,
+                expected: size,
+                actual: meta.len(),
+            });
+        }
+        if size <= self.options.memory_file_limit && size <= *budget {
+            if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
+                *budget -= size;
+                self.reused.set(self.reused.get() + size);
+                return Ok(Body::Memory(bytes.clone()));
+            }
+            let mut bytes = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut bytes).map_err(open)?;
+            if bytes.len() as u64 != size {
+                return Err(LoadError::SizeMismatch {
+                    path,
+                    expected: size,
+                    actual: bytes.len() as u64,
+                });
+            }
+            *budget -= size;
+            Ok(Body::Memory(Bytes::from(bytes)))
+        } else {
+            // An open handle: the bytes stay readable after the tree is replaced and
+            // deleted, so requests on this build finish whatever a deploy does.
+            Ok(Body::File(Arc::new(file)))
+        }
+    }
+}
+
+/// A relative path of normal segments, as the build writes every served path.
+fn normal_path(path: &str) -> bool {
+    LogicalPath::new(path).is_ok()
+}
+
+/// RFC 9110 §8.8.3: a strong entity-tag, `"` etagc* `"`, as a header value.
+fn strong_etag(value: &str) -> Option<HeaderValue> {
+    let ok = value.len() >= 2
+        && value.starts_with('"')
+        && crate::http::etag::EntityTag::parse(value.as_bytes()).is_some_and(|t| !t.weak);
+    ok.then(|| HeaderValue::from_str(value).ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrity_is_base64_of_the_digest() {
+        // SHA-256("hello")
+        let hex = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+        assert_eq!(
+            integrity_of(hex).as_deref(),
+            Some("sha256-LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")
+        );
+        assert_eq!(integrity_of("00"), None);
+        assert_eq!(integrity_of(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn routable_paths() {
+        for ok in [
+            "a.css",
+            "css/app.X.css",
+            ".well-known/security.txt",
+            "a b/ü.png",
+        ] {
+            assert!(routable(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".env",
+            "a/.git/x",
+            "CON",
+            "a/nul.txt",
+            "a:b",
+            "x.",
+            "a//b",
+        ] {
+            assert!(!routable(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! How a build is served: [`Options`] (each field says its default) and the header rules
+//! they carry, and the constants of the default behaviour.
+
+/// The default `Cache-Control` of fingerprinted URLs (RFC 9111 §5.2.2.1, RFC 8246 §2).
+pub const DEFAULT_CACHE_CONTROL_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// The default `Cache-Control` of entry points and logical paths (RFC 9111 §5.2.2.4).
+pub const DEFAULT_CACHE_CONTROL_REVALIDATE: &str = "no-cache";
+/// The `Cache-Control` of 404 and other error responses: a CDN must not keep a "missing
+/// asset" during a rolling deploy.
+pub const CACHE_CONTROL_NO_STORE: &str = "no-store";
+
+/// The logical path whose bytes are the body of 404 responses, when the build has it.
+pub const NOT_FOUND_PAGE: &str = "404.html";
+
+/// How a build is served. `Options::default()` is the documented default behaviour.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `Cache-Control` of fingerprinted URLs. Default: [`DEFAULT_CACHE_CONTROL_IMMUTABLE`].
+    pub cache_control_immutable: String,
+    /// `Cache-Control` of entry points, logical paths of fingerprinted files, directory
+    /// indexes, clean URLs, the fallback page and redirects. Default:
+    /// [`DEFAULT_CACHE_CONTROL_REVALIDATE`].
+    pub cache_control_revalidate: String,
+    /// Total bytes of small files kept in memory; the rest is read from disk per request.
+    /// Default: 64 MiB.
+    pub memory_budget: u64,
+    /// Files larger than this are always read from disk. Default: 256 KiB.
+    pub memory_file_limit: u64,
+    /// Extra response headers by URL glob, in order (a later rule wins for the same name).
+    /// Default: none.
+    pub header_rules: Vec<HeaderRule>,
+    /// A logical path served (200, revalidated) for a GET of any unknown path whose last
+    /// segment has no extension: client-side routes of a single-page app. Unknown paths
+    /// with an extension (`/app.js`) stay 404 so a missing asset is never answered with HTML.
+    /// Default: none.
+    pub spa_fallback: Option<String>,
+    /// `/about` serves `about.html` (and `/blog/post` serves `blog/post.html`). Default: off.
+    pub clean_urls: bool,
+    /// A path answering `200 ok` for load balancers, e.g. `/healthz`. Default: none.
+    pub health_path: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            cache_control_immutable: DEFAULT_CACHE_CONTROL_IMMUTABLE.to_owned(),
+            cache_control_revalidate: DEFAULT_CACHE_CONTROL_REVALIDATE.to_owned(),
+            memory_budget: 64 * 1024 * 1024,
+            memory_file_limit: 256 * 1024,
+            header_rules: Vec::new(),
+            spa_fallback: None,
+            clean_urls: false,
+            health_path: None,
+        }
+    }
+}
+
+/// Extra headers for every response to a URL path matching `glob` (matched against the
+/// decoded path with its leading `/`; `*` stays within a segment, `**` crosses them):
+/// `/fonts/**` or `/**/*.woff2` with `Access-Control-Allow-Origin: *`, `/**` with a CSP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderRule {
+    pub glob: String,
+    pub headers: Vec<(String, String)>,
+}

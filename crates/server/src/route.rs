@@ -1,0 +1,109 @@
+//! What a request reads: the route of a URL, the resource behind it, and each
+//! representation's precomputed headers and body. Built at load, never changed after.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::web::Bytes;
+
+use crate::http::negotiate::{negotiate_lines, Coding, Negotiated};
+
+/// Where a representation's bytes are.
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// Small files, read at start-up.
+    Memory(Bytes),
+    /// Large files: a handle opened (and checked) at start-up, read by range per request.
+    File(Arc<File>),
+}
+
+/// One representation of a resource: the identity bytes, or a precompressed variant with
+/// its own ETag and length (RFC 9110 §8.8.3: a strong ETag differs per content-coding).
+#[derive(Debug)]
+pub(crate) struct Representation {
+    /// The `Content-Encoding` of this representation (`None`: identity, never sent).
+    pub content_encoding: Option<HeaderValue>,
+    /// The identity's `Content-Type`, for every representation (§8.4).
+    pub content_type: HeaderValue,
+    /// The strong ETag with its quotes, as sent.
+    pub etag: HeaderValue,
+    /// Seconds since the epoch, from the manifest.
+    pub last_modified: i64,
+    /// `last_modified` as an IMF-fixdate.
+    pub last_modified_header: HeaderValue,
+    /// The length of these (encoded) bytes.
+    pub len: u64,
+    pub body: Body,
+}
+
+impl Representation {
+    /// The opaque part of the ETag, for comparisons.
+    pub fn etag_opaque(&self) -> &[u8] {
+        let b = self.etag.as_bytes();
+        &b[1..b.len() - 1]
+    }
+}
+
+/// `Vary` of every response of a resource that has precompressed variants (§12.5.5).
+pub(crate) const VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+
+/// What is behind a URL: one or more representations of the same content. With one
+/// representation there is nothing to negotiate and no `Vary`.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    /// The identity first, then the variants in the server's order of preference.
+    pub representations: Vec<Representation>,
+    /// The codings of `representations[1..]`, in the same order.
+    pub codings: Vec<Coding>,
+    /// `Vary` sent on every response of the resource when it has several representations.
+    pub vary: Option<HeaderValue>,
+}
+
+impl Resource {
+    /// The representation for a request, by its `Accept-Encoding` (RFC 9110 §12.5.3);
+    /// `None` when nothing available is acceptable (406). A resource with one
+    /// representation is not negotiated: it answers identity whatever the request says
+    /// (§12.5.3 allows ignoring the field), so that its responses never vary.
+    pub fn select(&self, request: &HeaderMap) -> Option<&Representation> {
+        if self.codings.is_empty() {
+            return Some(&self.representations[0]);
+        }
+        let lines = request
+            .get_all(header::ACCEPT_ENCODING)
+            .map(HeaderValue::as_bytes);
+        match negotiate_lines(lines, &self.codings) {
+            Negotiated::Identity => Some(&self.representations[0]),
+            Negotiated::Coding(coding) => {
+                let i = self.codings.iter().position(|&c| c == coding)?;
+                Some(&self.representations[i + 1])
+            }
+            Negotiated::NotAcceptable => None,
+        }
+    }
+
+    /// The identity representation.
+    pub fn identity(&self) -> &Representation {
+        &self.representations[0]
+    }
+}
+
+/// Headers of one URL: the same resource can be immutable at its fingerprinted URL and
+/// revalidated at its logical one.
+#[derive(Debug, Clone)]
+pub(crate) struct ResourceRoute {
+    pub resource: Arc<Resource>,
+    pub cache_control: HeaderValue,
+    pub extra: HeaderList,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Route {
+    Resource(ResourceRoute),
+    /// `/dir` → `./dir/` (the value is the relative reference, already encoded).
+    Redirect(Arc<str>),
+    Health,
+}
+
+/// Extra headers for URLs.
+pub(crate) type HeaderList = Arc<[(HeaderName, HeaderValue)]>;
