@@ -377,7 +377,6 @@ fn open(build: &Build, rep: &Representation) -> Result<Option<Arc<File>>, ()> {
     };
     build.handles.get(disk).map(Some).map_err(|error| {
         tracing::error!(
-            target: crate::reload::RELOAD_LOG_TARGET,
             error = %error,
             "a file the served build lists cannot be read; answering 503 until a reload"
         );
