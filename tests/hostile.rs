@@ -453,10 +453,11 @@ fn run_pipeline(server: &Server, site: &Site, asks: &[Ask]) -> Result<(), String
 #[test]
 fn pipelined_requests_are_answered_in_order_each_framed_for_its_own_request() {
     let site = Site::new();
-    let mut server = Server::start(
+    let mut server = serve(
         site.tree.root(),
         &["--request-timeout", "60", "--keep-alive", "60"],
-    );
+    )
+    .start();
     let css = format!("/{}", site.css);
     let big = format!("/{}", site.big);
     let inm = &format!("If-None-Match: {}\r\n", site.css_etag);
@@ -542,7 +543,7 @@ fn pipelined_requests_are_answered_in_order_each_framed_for_its_own_request() {
         if let Err(e) = run_pipeline(&server, &site, asks) {
             failures.push(format!("{label}: {e}"));
         }
-        server.assert_healthy(&site);
+        assert_healthy(&mut server, &site);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -722,7 +723,7 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
     const LIMIT: Duration = Duration::from_secs(KEEP_ALIVE + 8);
 
     let site = Site::new();
-    let mut server = Server::start(
+    let mut server = serve(
         site.tree.root(),
         &[
             "--request-timeout",
@@ -730,14 +731,15 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
             "--keep-alive",
             &KEEP_ALIVE.to_string(),
         ],
-    );
+    )
+    .start();
 
     // Each slow client: BEFORE complete requests, then the start of a head.
     let done: Arc<Vec<AtomicBool>> = Arc::new((0..SLOW).map(|_| AtomicBool::new(false)).collect());
     let mut writers = Vec::with_capacity(SLOW);
     let mut readers = Vec::with_capacity(SLOW);
     for i in 0..SLOW {
-        let mut reader = BufReader::new(server.connect());
+        let mut reader = BufReader::new(connect(&server));
         for n in 0..BEFORE {
             if let Err(e) = normal_request(&mut reader, &site) {
                 panic!("slow client {i}, request {n}: {e}");
@@ -777,7 +779,7 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
 
     // A complete request with the start of the next head behind it, then nothing more.
     let stalled = {
-        let mut reader = BufReader::new(server.connect());
+        let mut reader = BufReader::new(connect(&server));
         let request = format!(
             "GET /{} HTTP/1.1\r\nHost: localhost\r\n\r\nGET / HTTP/1.1\r\nHost: loc",
             site.css
@@ -795,7 +797,7 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
 
     // An idle connection after its responses.
     let idle = {
-        let mut reader = BufReader::new(server.connect());
+        let mut reader = BufReader::new(connect(&server));
         for n in 0..BEFORE {
             if let Err(e) = normal_request(&mut reader, &site) {
                 panic!("idle client, request {n}: {e}");
@@ -809,7 +811,7 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
     let started = Instant::now();
     let mut answered = 0;
     let mut slowest = Duration::ZERO;
-    let mut reader = BufReader::new(server.connect());
+    let mut reader = BufReader::new(connect(&server));
     while !done.iter().all(|d| d.load(Ordering::Relaxed))
         && answered < 50_000
         && started.elapsed() < LIMIT
@@ -870,7 +872,7 @@ fn a_slow_head_after_complete_requests_is_cut_off_at_the_request_timeout() {
          {answered} normal requests meanwhile, slowest {slowest:?}",
         SLOW - reset
     );
-    server.assert_healthy(&site);
+    assert_healthy(&mut server, &site);
 }
 
 /// A head never finished is answered 408 and closed after `request` seconds; an idle
