@@ -287,20 +287,43 @@ fn open_files(wanted: Option<usize>, limit: Option<u64>) -> anyhow::Result<usize
 
 /// The process's soft limit on open files (already raised to the hard one by `main`).
 fn descriptor_limit() -> Option<u64> {
+    open_file_limits().map(|(soft, _)| soft)
+}
+
+/// The build works on many files at once, and the server on many connections (its files
+/// on disk take at most `--open-files` descriptors): raise the soft open-file limit to the
+/// hard one.
+pub fn raise_open_file_limit() {
     #[cfg(unix)]
-    // SAFETY: getrlimit only writes the struct passed to it.
-    #[allow(unsafe_code)]
-    unsafe {
+    if let Some((_, hard)) = open_file_limits().filter(|(soft, hard)| soft < hard) {
+        let limit = libc::rlimit {
+            rlim_cur: hard as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
+        };
+        // SAFETY: setrlimit only reads the struct passed to it.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// The soft and hard limits on open files.
+fn open_file_limits() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
         let mut limit = libc::rlimit {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            // `rlim_t` is not `u64` on every platform.
-            #[allow(clippy::unnecessary_cast)]
-            return Some(limit.rlim_cur as u64);
-        }
+        // SAFETY: getrlimit only writes the struct passed to it.
+        #[allow(unsafe_code)]
+        let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+        // `rlim_t` is not `u64` on every platform.
+        #[allow(clippy::unnecessary_cast)]
+        return ok.then_some((limit.rlim_cur as u64, limit.rlim_max as u64));
     }
+    #[allow(unreachable_code)]
     None
 }
 
