@@ -18,6 +18,7 @@ build:
 # Run every test: unit, end-to-end (real binary, real sockets, curl, wrk), then the browser tests
 test: test-deps && _browser-tests
     cargo test --workspace --locked
+    {{just_executable()}} test-python
 
 # The real-world corpus (tests/realworld.rs): pinned npm and PyPI packages (downloaded once, into target/tmp/corpus), built and crawled
 test-realworld: test-deps
@@ -74,6 +75,38 @@ test-deps:
 
 # The old name of test-deps
 alias browser-deps := test-deps
+
+# The Python wheel (release; the `assetc` binary plus the `assetc` package) into target/wheels/
+wheel: _python-venv
+    rm -f target/wheels/assetc-*.whl
+    cd python && {{justfile_directory()}}/target/python/venv/bin/maturin build --release --strip --locked --out "{{justfile_directory()}}/target/wheels"
+
+# Python (python/, examples/): a dev wheel into target/python/venv, pytest, the Flask example in Chromium
+test-python: _python-venv test-deps
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv="{{justfile_directory()}}/target/python/venv"
+    wheels="{{justfile_directory()}}/target/python/wheels"
+    rm -rf "$wheels"
+    # Stripped: a small wheel installs in a second; only the binary's own crate is relinked.
+    (cd python && "$venv/bin/maturin" build --profile dev --strip --locked --compression-level 1 --out "$wheels")
+    wheel=$(ls "$wheels"/assetc-*.whl)
+    "$venv/bin/pip" install --quiet --force-reinstall --no-deps "$wheel"
+    ASSETC_WHEEL="$wheel" "$venv/bin/python" -m pytest python/tests -q
+    ASSETC_BIN="$venv/bin/assetc" ASSETC_PYTHON_VENV="$venv" \
+        node --test --test-timeout=120000 tests/browser/python.test.mjs
+
+# target/python/venv: maturin, pytest and the examples' frameworks; reinstalled when python/requirements-dev.txt changes
+_python-venv:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    venv="{{justfile_directory()}}/target/python/venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    stamp="$venv/.assetc-installed-requirements"
+    if ! cmp -s python/requirements-dev.txt "$stamp"; then
+        "$venv/bin/pip" install --quiet --disable-pip-version-check -r python/requirements-dev.txt
+        cp python/requirements-dev.txt "$stamp"
+    fi
 
 # Formatting and clippy, warnings as errors
 lint:

@@ -31,5 +31,7 @@ mod mount;
 mod realworld;
 // CSS, JS, source-map and web-manifest references rewritten in the output.
 mod references;
+// Far more files than descriptors: 20,000 files served under `ulimit -n 256`.
+mod scale;
 // `assetc serve` end to end with curl and raw sockets: caching, replicas, reloads, signals.
 mod serve;

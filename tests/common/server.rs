@@ -213,6 +213,11 @@ impl Server {
         self.stdout.all()
     }
 
+    /// The server's process id (the binary itself, also when started under `ulimit`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn sigterm(&self) {
         self.signal(rustix::process::Signal::TERM);
     }

@@ -197,6 +197,10 @@ pub struct ServeArgs {
     /// Do not look for new builds; reload only on SIGHUP
     #[arg(long)]
     pub no_watch: bool,
+
+    /// Files on disk kept open at once (the rest are opened when asked for) [default: 256]
+    #[arg(long, value_name = "N")]
+    pub open_files: Option<usize>,
 }
 
 /// The access log's format.

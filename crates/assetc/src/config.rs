@@ -59,6 +59,8 @@ pub struct ServeConfig {
     pub memory_budget: Option<u64>,
     /// Files above this size always stream from disk [default: 256 KiB].
     pub memory_file_limit: Option<u64>,
+    /// Files on disk kept open at once [default: 256].
+    pub open_files: Option<usize>,
     pub spa_fallback: Option<String>,
     pub clean_urls: Option<bool>,
     pub health_path: Option<String>,

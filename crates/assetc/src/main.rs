@@ -14,7 +14,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
-    raise_open_file_limit();
+    settings::raise_open_file_limit();
     let cli = cli::Cli::parse();
     let result = config::Config::load(cli.config.as_deref()).and_then(|config| match cli.command {
         cli::Command::Build(args) => cmd::build::run(args, &config),
@@ -28,25 +28,6 @@ fn main() -> ExitCode {
         Err(error) => {
             ui::report(&error);
             ExitCode::FAILURE
-        }
-    }
-}
-
-/// The server keeps a descriptor open for every file it does not hold in memory, and the
-/// build works on many files at once: raise the soft open-file limit to the hard one.
-fn raise_open_file_limit() {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    #[allow(unsafe_code)]
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
 }

@@ -214,6 +214,7 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
             .unwrap_or(defaults.cache_control_revalidate),
         memory_budget: cfg.memory_budget.unwrap_or(defaults.memory_budget),
         memory_file_limit: cfg.memory_file_limit.unwrap_or(defaults.memory_file_limit),
+        open_files: open_files(args.open_files.or(cfg.open_files), descriptor_limit())?,
         header_rules: cfg
             .headers
             .iter()
@@ -258,6 +259,73 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
         keep_alive,
         watch_interval,
     })
+}
+
+/// Descriptors the server needs besides its files on disk: the runtime, signals, the
+/// listener, the watcher, the manifest being read.
+const RESERVED_DESCRIPTORS: u64 = 32;
+
+/// Files on disk kept open: the flag or key, else the default, but never more than half
+/// of what the descriptor limit leaves, so that connections always have the rest. A limit
+/// too low to serve at all is refused here, before the runtime fails on it.
+fn open_files(wanted: Option<usize>, limit: Option<u64>) -> anyhow::Result<usize> {
+    let wanted = match wanted {
+        Some(0) => bail!("`--open-files` must be at least 1"),
+        Some(n) => n,
+        None => Options::default().open_files,
+    };
+    let Some(limit) = limit else {
+        return Ok(wanted);
+    };
+    if limit < 2 * RESERVED_DESCRIPTORS {
+        bail!(
+            "the open-file limit ({limit}) is too low to serve; hint: raise it to at least {} with `ulimit -n`",
+            2 * RESERVED_DESCRIPTORS
+        );
+    }
+    Ok(wanted.min(((limit - RESERVED_DESCRIPTORS) / 2) as usize))
+}
+
+/// The process's soft limit on open files (already raised to the hard one by `main`).
+fn descriptor_limit() -> Option<u64> {
+    open_file_limits().map(|(soft, _)| soft)
+}
+
+/// The build works on many files at once, and the server on many connections (its files
+/// on disk take at most `--open-files` descriptors): raise the soft open-file limit to the
+/// hard one.
+pub fn raise_open_file_limit() {
+    #[cfg(unix)]
+    if let Some((_, hard)) = open_file_limits().filter(|(soft, hard)| soft < hard) {
+        let limit = libc::rlimit {
+            rlim_cur: hard as libc::rlim_t,
+            rlim_max: hard as libc::rlim_t,
+        };
+        // SAFETY: setrlimit only reads the struct passed to it.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// The soft and hard limits on open files.
+fn open_file_limits() -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct passed to it.
+        #[allow(unsafe_code)]
+        let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+        // `rlim_t` is not `u64` on every platform.
+        #[allow(clippy::unnecessary_cast)]
+        return ok.then_some((limit.rlim_cur as u64, limit.rlim_max as u64));
+    }
+    #[allow(unreachable_code)]
+    None
 }
 
 /// How often the root is looked at: the flag or key, else the server's default.
@@ -366,6 +434,17 @@ mod tests {
         for bad in ["", "ms", "-1s", "1.5s", "0ms", "0"] {
             assert!(watch_interval(Some(bad)).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn open_files_leave_half_the_descriptors_to_connections() {
+        assert_eq!(open_files(None, None).unwrap(), 256);
+        assert_eq!(open_files(None, Some(20_000)).unwrap(), 256);
+        assert_eq!(open_files(Some(1000), Some(256)).unwrap(), 112);
+        assert_eq!(open_files(Some(8), Some(64)).unwrap(), 8);
+        assert!(open_files(Some(0), None).is_err());
+        let err = open_files(None, Some(24)).unwrap_err();
+        assert!(format!("{err:#}").contains("(24) is too low"), "{err:#}");
     }
 
     #[test]

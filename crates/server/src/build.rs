@@ -9,6 +9,7 @@ use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use assetc_core::Manifest;
 
+use crate::handles::Handles;
 use crate::header_rules::Rules;
 use crate::options::Options;
 use crate::route::{Body, Resource, ResourceRoute, Route};
@@ -39,6 +40,8 @@ pub struct Build {
     pub(crate) unroutable: Vec<String>,
     pub(crate) memory_bytes: u64,
     pub(crate) reused_bytes: u64,
+    /// The open handles of the files not in memory.
+    pub(crate) handles: Handles,
 }
 
 impl Build {
@@ -105,6 +108,11 @@ impl Build {
     /// Bytes of file content held in memory.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
+    }
+
+    /// Files on disk open now (at most [`Options::open_files`]).
+    pub fn open_files(&self) -> usize {
+        self.handles.len()
     }
 
     /// Bytes of `memory_bytes` shared with the build this one was reloaded from.

@@ -32,6 +32,7 @@
 mod body;
 mod build;
 mod error;
+mod handles;
 mod header_rules;
 pub mod http;
 mod load;

@@ -3,9 +3,9 @@
 //! advance. After this, a request is a map lookup and a header choice.
 
 use std::collections::HashMap;
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
@@ -17,6 +17,7 @@ use base64::Engine;
 
 use crate::build::Build;
 use crate::error::LoadError;
+use crate::handles::{identity, DiskFile, Handles};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
 use crate::http::negotiate::Coding;
@@ -127,9 +128,13 @@ impl Build {
         let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
         let rules = Rules::new(&options.header_rules)?;
 
+        let beneath = Beneath::new(&root, &canonical_root).map_err(|source| LoadError::Root {
+            root: root.clone(),
+            source,
+        })?;
         let files = Files {
             root: &root,
-            canonical_root: &canonical_root,
+            beneath,
             options,
             reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
             reused: std::cell::Cell::new(0),
@@ -321,6 +326,7 @@ impl Build {
             unroutable,
             memory_bytes: options.memory_budget - budget,
             reused_bytes,
+            handles: Handles::new(options.open_files),
         })
     }
 }
@@ -390,7 +396,7 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
 /// The files of one build root, as the manifest names them.
 struct Files<'a> {
     root: &'a Path,
-    canonical_root: &'a Path,
+    beneath: Beneath,
     options: &'a Options,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
@@ -447,7 +453,7 @@ impl Files<'_> {
             last_modified: entry.last_modified,
             last_modified_header: last_modified_header.clone(),
             len: entry.size,
-            body: self.load_file(&entry.path, entry.size, &etag, budget)?,
+            body: self.load_file(&entry.path, entry.size, entry.immutable, &etag, budget)?,
             etag,
         });
         for (coding, variant) in &variants {
@@ -470,7 +476,13 @@ impl Files<'_> {
                 last_modified: entry.last_modified,
                 last_modified_header: last_modified_header.clone(),
                 len: variant.size,
-                body: self.load_file(&variant.path, variant.size, &etag, budget)?,
+                body: self.load_file(
+                    &variant.path,
+                    variant.size,
+                    entry.immutable,
+                    &etag,
+                    budget,
+                )?,
                 etag,
             });
         }
@@ -485,52 +497,33 @@ impl Files<'_> {
 
     /// Checks one file the manifest names (inside the root, a regular file of the recorded
     /// size) and reads it into memory within the budget (or shares the bytes the previous
-    /// build holds under the same ETag), or keeps it open.
+    /// build holds under the same ETag), or records where it is, to be opened on demand.
     fn load_file(
         &self,
         served: &str,
         size: u64,
+        immutable: bool,
         etag: &HeaderValue,
         budget: &mut u64,
     ) -> Result<Body, LoadError> {
         // The one place a manifest path becomes a file path: at start-up, from the manifest.
         let path = self.root.join(served);
-        let open = |source: std::io::Error| {
-            let path = path.clone();
-            // EMFILE, ENFILE: not a broken build, a limit of this process or system.
-            if matches!(source.raw_os_error(), Some(23 | 24)) {
-                LoadError::TooManyOpenFiles { path, source }
-            } else {
-                LoadError::Open { path, source }
-            }
-        };
-        let canonical = path.canonicalize().map_err(open)?;
-        if !canonical.starts_with(self.canonical_root) {
-            return Err(LoadError::OutsideRoot {
-                path,
-                root: self.root.to_path_buf(),
-            });
-        }
-        let mut file = File::open(&canonical).map_err(open)?;
-        let meta = file.metadata().map_err(open)?;
-        if !meta.is_file() {
-            return Err(LoadError::NotAFile { path });
-        }
-        if meta.len() != size {
-            return Err(LoadError::SizeMismatch {
-                path,
-                expected: size,
-                actual: meta.len(),
-            });
-        }
-        if size <= self.options.memory_file_limit && size <= *budget {
+        let refused = |e: Refused| e.into_load_error(path.clone(), self.root);
+        let in_memory = size <= self.options.memory_file_limit && size <= *budget;
+        if in_memory {
             if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
+                // Shared with the build being reloaded: still checked to be there.
+                self.check(served, size).map_err(refused)?;
                 *budget -= size;
                 self.reused.set(self.reused.get() + size);
                 return Ok(Body::Memory(bytes.clone()));
             }
+        }
+        let (mut file, meta) = self.check(served, size).map_err(refused)?;
+        if in_memory {
             let mut bytes = Vec::with_capacity(size as usize);
-            file.read_to_end(&mut bytes).map_err(open)?;
+            file.read_to_end(&mut bytes)
+                .map_err(|e| open_error(path.clone(), e))?;
             if bytes.len() as u64 != size {
                 return Err(LoadError::SizeMismatch {
                     path,
@@ -541,10 +534,147 @@ impl Files<'_> {
             *budget -= size;
             Ok(Body::Memory(Bytes::from(bytes)))
         } else {
-            // An open handle: the bytes stay readable after the tree is replaced and
-            // deleted, so requests on this build finish whatever a deploy does.
-            Ok(Body::File(Arc::new(file)))
+            // No descriptor kept: the file is opened again when a request needs it, through
+            // the bounded handle cache, and checked to be this one.
+            Ok(Body::Disk(DiskFile {
+                path,
+                len: size,
+                id: identity(&meta),
+                immutable,
+            }))
         }
+    }
+
+    /// Opens `served` beneath the root and checks it is a regular file of `size` bytes.
+    fn check(&self, served: &str, size: u64) -> Result<(File, Metadata), Refused> {
+        let file = self.beneath.open(served)?;
+        let meta = file.metadata().map_err(Refused::Io)?;
+        if !meta.is_file() {
+            return Err(Refused::NotAFile);
+        }
+        if meta.len() != size {
+            return Err(Refused::Size {
+                actual: meta.len(),
+                expected: size,
+            });
+        }
+        Ok((file, meta))
+    }
+}
+
+/// Why a file the manifest names is refused at load.
+enum Refused {
+    Io(std::io::Error),
+    Outside,
+    NotAFile,
+    Size { actual: u64, expected: u64 },
+}
+
+impl Refused {
+    fn into_load_error(self, path: PathBuf, root: &Path) -> LoadError {
+        match self {
+            Refused::Io(source) => open_error(path, source),
+            Refused::Outside => LoadError::OutsideRoot {
+                path,
+                root: root.to_path_buf(),
+            },
+            Refused::NotAFile => LoadError::NotAFile { path },
+            Refused::Size { actual, expected } => LoadError::SizeMismatch {
+                path,
+                expected,
+                actual,
+            },
+        }
+    }
+}
+
+/// A failed open: EMFILE and ENFILE are a limit of this process or system, not a broken
+/// build, and say so.
+fn open_error(path: PathBuf, source: std::io::Error) -> LoadError {
+    if matches!(source.raw_os_error(), Some(23 | 24)) {
+        LoadError::TooManyOpenFiles { path, source }
+    } else {
+        LoadError::Open { path, source }
+    }
+}
+
+/// Opens files by manifest path strictly beneath the build root: on Linux in one
+/// `openat2(RESOLVE_BENEATH)` from a descriptor of the root (the kernel refuses any `..`
+/// or symlink that leaves it); elsewhere by canonicalising and comparing prefixes.
+struct Beneath {
+    #[cfg(target_os = "linux")]
+    dir: std::os::fd::OwnedFd,
+    #[cfg(not(target_os = "linux"))]
+    root: PathBuf,
+    #[cfg(not(target_os = "linux"))]
+    canonical_root: PathBuf,
+}
+
+impl Beneath {
+    fn new(root: &Path, canonical_root: &Path) -> std::io::Result<Self> {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = root;
+            use rustix::fs::{Mode, OFlags};
+            let dir = rustix::fs::open(
+                canonical_root,
+                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?;
+            Ok(Self { dir })
+        }
+        #[cfg(not(target_os = "linux"))]
+        Ok(Self {
+            root: root.to_path_buf(),
+            canonical_root: canonical_root.to_path_buf(),
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    fn open(&self, served: &str) -> Result<File, Refused> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        match rustix::fs::openat2(
+            &self.dir,
+            served,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+            ResolveFlags::BENEATH,
+        ) {
+            Ok(fd) => Ok(File::from(fd)),
+            Err(rustix::io::Errno::XDEV) => Err(Refused::Outside),
+            // Kernels before 5.6 have no openat2: the portable check.
+            Err(rustix::io::Errno::NOSYS) => self.open_portable(served),
+            Err(e) => Err(Refused::Io(e.into())),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn open(&self, served: &str) -> Result<File, Refused> {
+        self.open_portable(served)
+    }
+
+    fn open_portable(&self, served: &str) -> Result<File, Refused> {
+        let (root, canonical_root) = self.roots();
+        let canonical = root.join(served).canonicalize().map_err(Refused::Io)?;
+        if !canonical.starts_with(&canonical_root) {
+            return Err(Refused::Outside);
+        }
+        File::open(&canonical).map_err(Refused::Io)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn roots(&self) -> (PathBuf, PathBuf) {
+        let dir = PathBuf::from(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&self.dir)
+        ));
+        let canonical = std::fs::read_link(&dir).unwrap_or_else(|_| dir.clone());
+        (canonical.clone(), canonical)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn roots(&self) -> (PathBuf, PathBuf) {
+        (self.root.clone(), self.canonical_root.clone())
     }
 }
 
@@ -575,6 +705,23 @@ mod tests {
         );
         assert_eq!(integrity_of("00"), None);
         assert_eq!(integrity_of(&"zz".repeat(32)), None);
+    }
+
+    #[test]
+    fn running_out_of_descriptors_is_named_as_such() {
+        let path = PathBuf::from("build/a.css");
+        for errno in [23, 24] {
+            let e = open_error(path.clone(), std::io::Error::from_raw_os_error(errno));
+            assert!(
+                matches!(e, LoadError::TooManyOpenFiles { .. }),
+                "{errno}: {e}"
+            );
+            assert!(e
+                .to_string()
+                .starts_with("out of file descriptors opening `build/a.css`"));
+        }
+        let e = open_error(path, std::io::Error::from_raw_os_error(2));
+        assert!(matches!(e, LoadError::Open { .. }), "{e}");
     }
 
     #[test]

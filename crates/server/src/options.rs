@@ -9,6 +9,9 @@ pub const DEFAULT_CACHE_CONTROL_REVALIDATE: &str = "no-cache";
 /// asset" during a rolling deploy.
 pub const CACHE_CONTROL_NO_STORE: &str = "no-store";
 
+/// How many files on disk are kept open by default.
+pub const DEFAULT_OPEN_FILES: usize = 256;
+
 /// The logical path whose bytes are the body of 404 responses, when the build has it.
 pub const NOT_FOUND_PAGE: &str = "404.html";
 
@@ -26,6 +29,9 @@ pub struct Options {
     pub memory_budget: u64,
     /// Files larger than this are always read from disk. Default: 256 KiB.
     pub memory_file_limit: u64,
+    /// Files on disk kept open at once, least recently used closed first: the server's
+    /// descriptors grow with this, not with the build. Default: [`DEFAULT_OPEN_FILES`].
+    pub open_files: usize,
     /// Extra response headers by URL glob, in order (a later rule wins for the same name).
     /// Default: none.
     pub header_rules: Vec<HeaderRule>,
@@ -52,6 +58,7 @@ impl Default for Options {
             cache_control_revalidate: DEFAULT_CACHE_CONTROL_REVALIDATE.to_owned(),
             memory_budget: 64 * 1024 * 1024,
             memory_file_limit: 256 * 1024,
+            open_files: DEFAULT_OPEN_FILES,
             header_rules: Vec::new(),
             spa_fallback: None,
             clean_urls: false,

@@ -2,7 +2,9 @@
 //! from an [`Outcome`] decided before. Header values that never change come from the build.
 
 use std::collections::VecDeque;
+use std::fs::File;
 use std::ops::Range;
+use std::sync::Arc;
 
 use actix_web::body::{BodyStream, SizedStream};
 use actix_web::http::header::{self, HeaderValue};
@@ -25,6 +27,8 @@ pub(crate) enum Outcome<'a> {
         decision: Decision,
         /// Last-Modified to send (the manifest's, or the Date when that is in the future).
         last_modified: HeaderValue,
+        /// The open file, for a representation on disk whose bytes are sent.
+        file: Option<Arc<File>>,
     },
     /// 308 to a relative reference.
     Redirect {
@@ -37,7 +41,12 @@ pub(crate) enum Outcome<'a> {
     NotFound {
         page: Option<&'a Resource>,
         extra: Option<HeaderList>,
+        /// The 404 page's open file, when it is on disk.
+        file: Option<Arc<File>>,
     },
+    /// 503: a file the manifest lists cannot be read now (gone, or replaced by a deploy
+    /// before the reload). Transient: the next reload serves the new build's.
+    Unavailable,
     /// 406: the resource has variants, and neither they nor identity are acceptable.
     NotAcceptable { route: &'a ResourceRoute },
     /// 400: a request path refused by `path::decode`.
@@ -50,6 +59,7 @@ const NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
 const NO_STORE: HeaderValue = HeaderValue::from_static(CACHE_CONTROL_NO_STORE);
 const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
+const RETRY_AFTER: HeaderValue = HeaderValue::from_static("1");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// Builds the response for `outcome`. `date` is the response's Date (IMF-fixdate); `head`
@@ -69,6 +79,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
         Outcome::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
         Outcome::BadRequest => StatusCode::BAD_REQUEST,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Outcome::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     };
     let mut res = HttpResponse::build(status);
     // §6.6.1: Date on every response; nosniff on every response.
@@ -81,6 +92,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
             rep,
             decision,
             last_modified,
+            file,
         } => {
             if let Some(vary) = &route.resource.vary {
                 res.insert_header((header::VARY, vary.clone()));
@@ -120,7 +132,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
                     }
                     // §14.3
                     res.insert_header((header::ACCEPT_RANGES, BYTES));
-                    whole(res, rep, head)
+                    whole(res, rep, file, head)
                 }
                 Decision::Partial { range, if_range } => {
                     if !if_range {
@@ -137,14 +149,18 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
                         format!("bytes {}-{}/{}", range.start, range.end - 1, rep.len),
                     ));
                     let len = range.end - range.start;
-                    sized(res, len, VecDeque::from([segment(rep, range)]))
+                    sized(
+                        res,
+                        len,
+                        VecDeque::from([segment(rep, file.as_ref(), range)]),
+                    )
                 }
                 Decision::Multipart { ranges } => {
                     res.insert_header((header::LAST_MODIFIED, last_modified));
                     if let Some(coding) = &rep.content_encoding {
                         res.insert_header((header::CONTENT_ENCODING, coding.clone()));
                     }
-                    multipart(res, rep, ranges)
+                    multipart(res, rep, file.as_ref(), ranges)
                 }
                 Decision::PreconditionFailed | Decision::RangeNotSatisfiable => {
                     unreachable!("answered above")
@@ -164,7 +180,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
             res.insert_header((header::CONTENT_TYPE, TEXT));
             res.body("ok\n")
         }
-        Outcome::NotFound { page, extra } => {
+        Outcome::NotFound { page, extra, file } => {
             // Never `immutable`, never cached: the asset may appear with the next deploy.
             res.insert_header((header::CACHE_CONTROL, NO_STORE));
             for (name, value) in extra.iter().flat_map(|e| e.iter()) {
@@ -175,7 +191,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
                     // Not negotiated: the page is the same for every request, no Vary.
                     let rep = resource.identity();
                     res.insert_header((header::CONTENT_TYPE, rep.content_type.clone()));
-                    whole(res, rep, head)
+                    whole(res, rep, file, head)
                 }
                 None => {
                     res.insert_header((header::CONTENT_TYPE, TEXT));
@@ -201,6 +217,13 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
             res.insert_header((header::CONTENT_TYPE, TEXT));
             res.body("bad request\n")
         }
+        Outcome::Unavailable => {
+            // §15.6.4: temporary; a second is the watcher's default interval.
+            res.insert_header((header::CACHE_CONTROL, NO_STORE));
+            res.insert_header((header::RETRY_AFTER, RETRY_AFTER));
+            res.insert_header((header::CONTENT_TYPE, TEXT));
+            res.body("service unavailable: a file of this build cannot be read; retry shortly\n")
+        }
         Outcome::MethodNotAllowed => {
             // §15.5.6: a 405 lists the supported methods.
             res.insert_header((header::ALLOW, ALLOW));
@@ -211,30 +234,42 @@ pub(crate) fn respond(outcome: Outcome<'_>, date: HeaderValue, head: bool) -> Ht
     }
 }
 
-fn segment(rep: &Representation, range: Range<u64>) -> Segment {
-    match &rep.body {
-        Body::Memory(bytes) => {
+/// `range` of the representation's bytes: a slice of memory, or of `file` (opened for this
+/// request, for a representation on disk).
+fn segment(rep: &Representation, file: Option<&Arc<File>>, range: Range<u64>) -> Segment {
+    match (&rep.body, file) {
+        (Body::Memory(bytes), _) => {
             Segment::Bytes(bytes.slice(range.start as usize..range.end as usize))
         }
-        Body::File(file) => Segment::File {
+        (Body::Disk(_), Some(file)) => Segment::File {
             file: file.clone(),
             offset: range.start,
             remaining: range.end - range.start,
         },
+        (Body::Disk(_), None) => unreachable!("a body on disk is opened before it is sent"),
     }
 }
 
 /// The whole representation; for HEAD the same Content-Length with no body read.
-fn whole(mut res: HttpResponseBuilder, rep: &Representation, head: bool) -> HttpResponse {
+fn whole(
+    mut res: HttpResponseBuilder,
+    rep: &Representation,
+    file: Option<Arc<File>>,
+    head: bool,
+) -> HttpResponse {
     match &rep.body {
         Body::Memory(bytes) => res.body(bytes.clone()),
-        Body::File(_) if head => {
+        Body::Disk(_) if head => {
             res.no_chunking(rep.len);
             res.body(BodyStream::new(futures_util::stream::empty::<
                 std::io::Result<Bytes>,
             >()))
         }
-        Body::File(_) => sized(res, rep.len, VecDeque::from([segment(rep, 0..rep.len)])),
+        Body::Disk(_) => sized(
+            res,
+            rep.len,
+            VecDeque::from([segment(rep, file.as_ref(), 0..rep.len)]),
+        ),
     }
 }
 
@@ -260,6 +295,7 @@ fn boundary(rep: &Representation) -> String {
 fn multipart(
     mut res: HttpResponseBuilder,
     rep: &Representation,
+    file: Option<&Arc<File>>,
     ranges: Vec<Range<u64>>,
 ) -> HttpResponse {
     let boundary = boundary(rep);
@@ -276,7 +312,7 @@ fn multipart(
         );
         len += head.len() as u64 + (range.end - range.start);
         segments.push_back(Segment::Bytes(Bytes::from(head)));
-        segments.push_back(segment(rep, range));
+        segments.push_back(segment(rep, file, range));
     }
     let tail = format!("\r\n--{boundary}--\r\n");
     len += tail.len() as u64;

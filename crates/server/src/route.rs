@@ -1,12 +1,12 @@
 //! What a request reads: the route of a URL, the resource behind it, and each
 //! representation's precomputed headers and body. Built at load, never changed after.
 
-use std::fs::File;
 use std::sync::Arc;
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 
+use crate::handles::DiskFile;
 use crate::http::negotiate::{negotiate_lines, Coding, Negotiated};
 
 /// Where a representation's bytes are.
@@ -14,8 +14,9 @@ use crate::http::negotiate::{negotiate_lines, Coding, Negotiated};
 pub(crate) enum Body {
     /// Small files, read at start-up.
     Memory(Bytes),
-    /// Large files: a handle opened (and checked) at start-up, read by range per request.
-    File(Arc<File>),
+    /// The rest: a file checked at start-up, opened per request through the build's
+    /// [`Handles`](crate::handles::Handles) and read by range.
+    Disk(DiskFile),
 }
 
 /// One representation of a resource: the identity bytes, or a precompressed variant with

@@ -2,6 +2,7 @@
 //! request it decodes the path once, looks it up, decides, and hands the outcome to
 //! `respond`; it also answers templates' questions (URLs, integrity) about the build.
 
+use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -15,8 +16,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use crate::build::Build;
 use crate::error::LoadError;
 use crate::http::date::{format_common_log_date, format_http_date, year_of};
-use crate::http::decide::{decide, Validators};
-use crate::route::{ResourceRoute, Route};
+use crate::http::decide::{decide, Decision, Validators};
+use crate::route::{Body, Representation, ResourceRoute, Route};
 use assetc_core::url_ref::encode_path;
 
 use crate::http::path::{self, Decoded};
@@ -257,13 +258,13 @@ fn route<'a>(
         Ok(Decoded::Path(path)) => path,
     };
     match build.routes.get(path.as_str()) {
-        Some(Route::Resource(route)) => represent(route, req, now, date),
+        Some(Route::Resource(route)) => represent(build, route, req, now, date),
         Some(Route::Redirect(location)) => redirect(build, location, req),
         Some(Route::Health) => Outcome::Health,
         None => {
             let last = path.rsplit('/').next().unwrap_or_default();
             match &build.fallback {
-                Some(fallback) if !last.contains('.') => represent(fallback, req, now, date),
+                Some(fallback) if !last.contains('.') => represent(build, fallback, req, now, date),
                 _ => not_found(build, Some(&path)),
             }
         }
@@ -322,6 +323,7 @@ fn valid_host(value: &[u8]) -> bool {
 }
 
 fn represent<'a>(
+    build: &Build,
     route: &'a ResourceRoute,
     req: &HttpRequest,
     now: i64,
@@ -346,12 +348,39 @@ fn represent<'a>(
         len: rep.len,
     };
     let decision = decide(req.method(), req.headers(), &validators, year_of(now));
+    let sends_bytes = matches!(
+        decision,
+        Decision::Full | Decision::Partial { .. } | Decision::Multipart { .. }
+    );
+    let file = if sends_bytes {
+        match open(build, rep) {
+            Ok(file) => file,
+            Err(()) => return Outcome::Unavailable,
+        }
+    } else {
+        None
+    };
     Outcome::Represent {
         route,
         rep,
         decision,
         last_modified: lm_header,
+        file,
     }
+}
+
+/// The open file of a representation on disk (None for one in memory), through the
+/// build's handle cache; a file that cannot be read is logged, and the request answered 503.
+fn open(build: &Build, rep: &Representation) -> Result<Option<Arc<File>>, ()> {
+    let Body::Disk(disk) = &rep.body else {
+        return Ok(None);
+    };
+    build.handles.get(disk).map(Some).map_err(|error| {
+        tracing::error!(
+            error = %error,
+            "a file the served build lists cannot be read; answering 503 until a reload"
+        );
+    })
 }
 
 fn redirect<'a>(build: &'a Build, location: &str, req: &HttpRequest) -> Outcome<'a> {
@@ -373,10 +402,13 @@ fn not_found<'a>(build: &'a Build, path: Option<&str>) -> Outcome<'a> {
         (Some(rules), Some(path)) => Some(rules.for_url(path)),
         _ => None,
     };
-    Outcome::NotFound {
-        page: build.not_found.as_deref(),
-        extra,
-    }
+    let page = build.not_found.as_deref();
+    let file = match page.map(|page| open(build, page.identity())) {
+        Some(Err(())) => return Outcome::Unavailable,
+        Some(Ok(file)) => file,
+        None => None,
+    };
+    Outcome::NotFound { page, extra, file }
 }
 
 fn log(

@@ -96,29 +96,35 @@ pub(crate) fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildErro
 }
 
 fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(Digest, u64, Vec<u8>), BuildError> {
-    let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head = Vec::new();
-    loop {
-        let n = match reader.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                })
-            }
-        };
+    read_chunks(path, buf, |chunk| {
         if head.len() < 1024 {
-            head.extend_from_slice(&buf[..n.min(1024 - head.len())]);
+            head.extend_from_slice(&chunk[..chunk.len().min(1024 - head.len())]);
         }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
+        hasher.update(chunk);
+        size += chunk.len() as u64;
+        Ok(())
+    })?;
     Ok((hasher.finalize().into(), size, head))
+}
+
+/// Reads the file at `path` through `buf`, giving `f` each chunk read.
+pub(crate) fn read_chunks(
+    path: &Path,
+    buf: &mut [u8],
+    mut f: impl FnMut(&[u8]) -> Result<(), BuildError>,
+) -> Result<(), BuildError> {
+    let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
+    loop {
+        match reader.read(buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => f(&buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(BuildError::io(path)(e)),
+        }
+    }
 }
 
 /// Runs `f` with this worker's read buffer.

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, integrity, sha256};
@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::build::compress::{compress_file, compressible, CompressOptions};
-use crate::build::load::{with_buffer, Node};
+use crate::build::load::{read_chunks, with_buffer, Node};
 use crate::build::naming::Named;
 use crate::build::options::BuildOptions;
 use crate::build::Progress;
@@ -227,27 +227,15 @@ fn copy_verified_with(
     expected: &Digest,
     buf: &mut [u8],
 ) -> Result<String, BuildError> {
-    let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
     // Whole chunks go straight to the file: no second buffer.
     let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
     let mut sha256 = Sha256::new();
     let mut sha384 = Sha384::new();
-    loop {
-        let n = match reader.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(BuildError::Io {
-                    path: from.to_path_buf(),
-                    source: e,
-                })
-            }
-        };
-        sha256.update(&buf[..n]);
-        sha384.update(&buf[..n]);
-        writer.write_all(&buf[..n]).map_err(BuildError::io(to))?;
-    }
+    read_chunks(from, buf, |chunk| {
+        sha256.update(chunk);
+        sha384.update(chunk);
+        writer.write_all(chunk).map_err(BuildError::io(to))
+    })?;
     if &<[u8; 32]>::from(sha256.finalize()) != expected {
         return Err(BuildError::ChangedDuringBuild {
             path: from.to_path_buf(),

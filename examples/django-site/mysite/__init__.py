@@ -1,0 +1,1 @@
+"""The Django example project: pages whose assets come fingerprinted from `assetc serve`."""
