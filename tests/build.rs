@@ -236,6 +236,79 @@ fn base_url_puts_rewritten_references_under_a_prefix_or_origin() {
 }
 
 #[test]
+fn root_relative_references_under_a_path_base_url_resolve_and_ones_outside_it_warn() {
+    // A Vite build with `--base /sub/path/` (and MkDocs' 404 page with a `site_url` path):
+    // the page names the entry chunk under the base, the lazy chunk imports it relatively.
+    // Both must name the one new file, or the app boots twice.
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<link rel="stylesheet" href="/sub/path/assets/index-BBBBBBBB.css">
+<script type="module" src="/sub/path/assets/index-AAAAAAAA.js"></script>
+<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a> <link rel="icon" href="/favicon.svg">"#,
+    )
+    .file("guide/index.html", "guide")
+    .file("favicon.svg", "<svg/>")
+    .file("assets/index-BBBBBBBB.css", "a{}")
+    .file(
+        "assets/index-AAAAAAAA.js",
+        r#"import("./lazy-CCCCCCCC.js"); export const x = 1;"#,
+    )
+    .file(
+        "assets/lazy-CCCCCCCC.js",
+        r#"import { x } from "./index-AAAAAAAA.js";"#,
+    );
+    let run = t.build(&["--base-url", "/sub/path/"]);
+    run.success();
+    let html = t.read("index.html");
+    let entry = t.served("assets/index-AAAAAAAA.js");
+    let lazy = t.served("assets/lazy-CCCCCCCC.js");
+    assert_ne!(entry, "assets/index-AAAAAAAA.js");
+    assert!(
+        html.contains(&format!("src=\"/sub/path/{entry}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/sub/path/{}\"",
+            t.served("assets/index-BBBBBBBB.css")
+        )),
+        "{html}"
+    );
+    assert!(t
+        .read(&lazy)
+        .contains(&format!("from \"/sub/path/{entry}\"")));
+    assert!(html.contains(r#"<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a>"#));
+    // Outside the base: a URL of the host, not of this build, left as written and reported.
+    assert!(html.contains(r#"href="/favicon.svg""#), "{html}");
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(
+            "index.html:3:91: reference `/favicon.svg` is outside the base URL `/sub/path/`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" 1 warning "), "{stderr}");
+    // --ignore-reference matches its path from the host root.
+    let run = t.build(&[
+        "--base-url",
+        "/sub/path/",
+        "--ignore-reference",
+        "/favicon.svg",
+        "--strict",
+    ]);
+    run.success();
+    // Without the base URL, the same references name nothing: the base is what resolves them.
+    let run = t.build(&["--strict"]);
+    run.failure(1);
+    assert!(
+        run.stderr().contains("reference `/sub/path/assets/index-AAAAAAAA.js` resolves to `sub/path/assets/index-AAAAAAAA.js`, which is not in the input"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
 fn broken_references_warn_with_file_line_column_and_strict_fails() {
     let t = Tree::new();
     t.file("a.css", "a").file(

@@ -120,6 +120,15 @@ pub enum WarningKind {
     BrokenReference { reference: String, resolved: String },
     /// A reference whose `..` segments climb above the input root.
     OutsideRoot { reference: String },
+    /// A root-relative reference outside the path base URL the build is served under
+    /// (`/x.css` with `--base-url /en/latest/`): a URL of the host, not a file of the build.
+    /// `path` is its decoded path from the host root, without the leading `/` (what
+    /// `--ignore-reference` globs match).
+    OutsideBase {
+        reference: String,
+        base_url: String,
+        path: String,
+    },
     /// A reference whose percent-encoding does not decode to UTF-8.
     Undecodable { reference: String },
     /// A symlink to somewhere outside the input, not followed.
@@ -147,6 +156,14 @@ impl fmt::Display for Warning {
             WarningKind::OutsideRoot { reference } => {
                 write!(f, ": reference `{reference}` leaves the input root")
             }
+            WarningKind::OutsideBase {
+                reference,
+                base_url,
+                ..
+            } => write!(
+                f,
+                ": reference `{reference}` is outside the base URL `{base_url}` the build is served under, so it names no file of the build and is left as written (write it under `{base_url}` or relative, or `--ignore-reference` it if another server answers it)"
+            ),
             WarningKind::Undecodable { reference } => {
                 write!(
                     f,

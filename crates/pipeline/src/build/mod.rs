@@ -115,7 +115,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         })
         .collect::<Result<_, _>>()?;
 
-    let resolver = Resolver::new(&nodes);
+    let resolver = Resolver::new(&nodes, &v.base_url);
     let scans: Vec<_> = nodes
         .par_iter()
         .map(|node| scan(node, &resolver, v.ignored.as_ref()))
@@ -138,6 +138,11 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         options,
     };
     let named = name_all(&ctx, &mut warnings)?;
+    // Naming warns too (an already-hashed file whose bytes had to change), and `--strict`
+    // means any warning.
+    if options.strict && !warnings.is_empty() {
+        return Err(BuildError::Strict { warnings });
+    }
 
     let config_key = options.compress.key();
     let reusable = previous
