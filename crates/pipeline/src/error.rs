@@ -139,6 +139,65 @@ pub enum WarningKind {
     NotRewritten { message: String },
 }
 
+/// Something the build noticed that may be fine: `--strict` never fails on a note. A warning
+/// is a problem the build knows of (a reference it could not resolve); a note is evidence
+/// that needs a person's judgement, such as a string that looks like a URL code fetches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The source file (logical path).
+    pub file: String,
+    /// 1-based position of what the note is about.
+    pub line: u32,
+    pub column: u32,
+    #[serde(flatten)]
+    pub kind: NoteKind,
+}
+
+/// What a note is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoteKind {
+    /// A string in JavaScript, JSON or an inline script (not a reference the build rewrites)
+    /// that names `target`, a file the build serves as `served`: code that fetches it by
+    /// that name at run time gets it only where logical paths are answered (`assetc serve`,
+    /// `--logical-paths`), and a 404 from any other static host. `others` counts further
+    /// files the string could name (it was matched as a path suffix).
+    RuntimeUrl {
+        string: String,
+        target: String,
+        served: String,
+        others: usize,
+    },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        match &self.kind {
+            NoteKind::RuntimeUrl {
+                string,
+                target,
+                served,
+                others,
+            } => {
+                write!(f, ": the string `{string}` names `{target}`")?;
+                if *others > 0 {
+                    write!(
+                        f,
+                        " (or {others} other file{})",
+                        if *others == 1 { "" } else { "s" }
+                    )?;
+                }
+                write!(
+                    f,
+                    ", served as `{served}`: code fetching it by this name gets a 404 from a static host (keep its name with `--already-hashed` or `--entry-point`, or add `--logical-paths link`)"
+                )
+            }
+        }
+    }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.file)?;

@@ -6,11 +6,13 @@ pub mod compress;
 pub mod entry_points;
 pub mod graph;
 mod load;
+pub(crate) mod logical_paths;
 mod manifest;
 mod naming;
 pub mod options;
 pub mod patterns;
 mod resolve;
+mod runtime_urls;
 pub mod walk;
 mod write;
 
@@ -24,7 +26,7 @@ use crate::build::naming::{name_all, NamingContext};
 pub use crate::build::options::BuildOptions;
 use crate::build::resolve::{scan, Resolver};
 use crate::build::walk::walk;
-use crate::error::{BuildError, Warning};
+use crate::error::{BuildError, Note, Warning};
 use crate::output::records::Records;
 use crate::output::staging::{tidy, Staging};
 
@@ -42,6 +44,9 @@ pub struct BuildReport {
     /// Per coding: how many variants, and their total size.
     pub variants: BTreeMap<String, VariantTotals>,
     pub warnings: Vec<Warning>,
+    /// What may be fine but deserves a look (`--strict` ignores notes): strings in code
+    /// that name files the build renames. None when logical paths are written.
+    pub notes: Vec<Note>,
     /// False when the result equalled the previous build, which was left untouched.
     pub changed: bool,
     /// Files taken over from the previous build (hard-linked, not rewritten or recompressed).
@@ -144,7 +149,14 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         return Err(BuildError::Strict { warnings });
     }
 
-    let config_key = options.compress.key();
+    // Runtime URLs load from any host once logical paths are written: no note then.
+    let notes = if options.logical_paths == options::LogicalPaths::None {
+        runtime_urls::runtime_urls(&nodes, &named, &resolver)
+    } else {
+        Vec::new()
+    };
+
+    let config_key = options.config_key();
     let reusable = previous
         .as_ref()
         .map(|p| p.reusable(&config_key))
@@ -167,6 +179,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
         entry_points: nodes.iter().filter(|n| n.entry_point).count(),
         warnings,
+        notes,
         ..BuildReport::default()
     };
     if let Some(prev) = &previous {
@@ -201,6 +214,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &manifest,
         options,
     )?;
+    logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;
     staging.commit()?;
 
     report.written = tree.written;

@@ -131,6 +131,16 @@ impl Resolver {
         }
     }
 
+    /// The node a logical path names, if it is a file of the input.
+    pub fn lookup(&self, path: &LogicalPath) -> Option<usize> {
+        self.index.get(path).copied()
+    }
+
+    /// Every file of the input, by node index.
+    pub fn paths(&self) -> &[LogicalPath] {
+        &self.paths
+    }
+
     /// A decoded root-relative path as a path from the build's root: under a path base
     /// URL, the part after it (`/en/latest/x.css` → `/x.css`, `/en/latest` → `/`), or Err
     /// when it is outside it; otherwise the path itself.
