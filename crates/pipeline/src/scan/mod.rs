@@ -103,3 +103,49 @@ pub fn rewrite(
     }
     Ok(splice(source, replacements).into_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The references `rewrite` visits in `text`, each rewritten to `renamed.js`, and
+    /// whether the text changed.
+    fn visited(format: Format, text: &str) -> (Vec<String>, bool) {
+        let mut found = Vec::new();
+        let out = rewrite(format, text.as_bytes(), "utf-8", |r| {
+            found.push(r.value.clone());
+            Edit {
+                url: Some("renamed.js".into()),
+                ..Edit::default()
+            }
+        })
+        .unwrap();
+        (found, out != text.as_bytes())
+    }
+
+    #[test]
+    fn a_source_map_references_nothing_and_is_streamed() {
+        // furo's map names its file `scripts/furo.js` and Material's `main.css`: names, not
+        // paths relative to the map (ECMA-426), so never references, never warned about.
+        let map = r#"{"version":3,"file":"scripts/furo.js","sources":["../src/furo.js"],"mappings":"AAAA"}"#;
+        assert_eq!(visited(Format::SourceMap, map), (Vec::new(), false));
+        let path = LogicalPath::new("_static/scripts/furo.js.map").unwrap();
+        assert_eq!(Format::of(&path), Format::SourceMap);
+        assert!(!Format::SourceMap.is_text(), "held in memory for nothing");
+    }
+
+    #[test]
+    fn other_json_is_held_for_its_strings_but_never_rewritten() {
+        let path = LogicalPath::new("search/search_index.json").unwrap();
+        assert_eq!(Format::of(&path), Format::Json);
+        assert!(Format::Json.is_text());
+        let json = r#"{"config": {"lang": ["en"]}, "docs": [{"location": "a.png"}]}"#;
+        assert_eq!(visited(Format::Json, json), (Vec::new(), false));
+        // A web manifest's icons still are references.
+        let manifest = r#"{"icons": [{"src": "a.png"}]}"#;
+        assert_eq!(
+            visited(Format::WebManifest, manifest),
+            (vec!["a.png".into()], true)
+        );
+    }
+}
