@@ -245,7 +245,7 @@ fn root_relative_references_under_a_path_base_url_resolve_and_ones_outside_it_wa
         "index.html",
         r#"<link rel="stylesheet" href="/sub/path/assets/index-BBBBBBBB.css">
 <script type="module" src="/sub/path/assets/index-AAAAAAAA.js"></script>
-<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a> <link rel="icon" href="/favicon.svg">"#,
+<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a> <link rel="icon" href="/favicon.svg"> <a href="/">the host's home</a>"#,
     )
     .file("guide/index.html", "guide")
     .file("favicon.svg", "<svg/>")
@@ -279,8 +279,13 @@ fn root_relative_references_under_a_path_base_url_resolve_and_ones_outside_it_wa
         .read(&lazy)
         .contains(&format!("from \"/sub/path/{entry}\"")));
     assert!(html.contains(r#"<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a>"#));
-    // Outside the base: a URL of the host, not of this build, left as written and reported.
+    // Outside the base: a URL of the host, not of this build, left as written and, for a
+    // subresource, reported; a link out of the build is as external as `https://…`.
     assert!(html.contains(r#"href="/favicon.svg""#), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">the host's home</a>"#),
+        "{html}"
+    );
     let stderr = run.stderr();
     assert!(
         stderr.contains(

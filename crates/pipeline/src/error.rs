@@ -120,8 +120,9 @@ pub enum WarningKind {
     BrokenReference { reference: String, resolved: String },
     /// A reference whose `..` segments climb above the input root.
     OutsideRoot { reference: String },
-    /// A root-relative reference outside the path base URL the build is served under
+    /// A root-relative subresource outside the path base URL the build is served under
     /// (`/x.css` with `--base-url /en/latest/`): a URL of the host, not a file of the build.
+    /// (A link out of it, `<a href="/">`, is external, as `https://…` is.)
     /// `path` is its decoded path from the host root, without the leading `/` (what
     /// `--ignore-reference` globs match).
     OutsideBase {

@@ -4,11 +4,13 @@
 //! With a path base URL (`--base-url /en/latest/`: the build is served under that path), a
 //! root-relative reference names a file of the build only under that path, and
 //! `/en/latest/_static/x.css` resolves to `_static/x.css`, the form the build itself writes.
-//! One outside it (`/_static/x.css`, `/api/x`) names a URL of the host that is not in this
-//! build: it is left as written and reported (`OutsideBase`), unless `--ignore-reference`
-//! matches its path from the host root, since rewriting it to a file of the input would
-//! change which URL the page asks for. With `/` or an origin as the base URL, root-relative
-//! references resolve against the input root.
+//! One outside it names a URL of the host that is not in this build, and is left as
+//! written: rewriting it to a file of the input would change which URL the page asks for. A
+//! link (`<a href="/">`, the host's home page) is as external as `https://…`, so it is not
+//! reported; a subresource (`/_static/x.css`, `/api/data.json`) is (`OutsideBase`), since
+//! one meant for this build is a mistake, unless `--ignore-reference` matches its path from
+//! the host root. With `/` or an origin as the base URL, root-relative references resolve
+//! against the input root.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -203,6 +205,7 @@ impl Resolver {
         };
         let decoded = match self.strip_base(&decoded) {
             Ok(d) => d,
+            Err(()) if role == Role::Navigation => return Resolution::Untouchable,
             Err(()) => {
                 return Resolution::Problem(WarningKind::OutsideBase {
                     reference,
@@ -294,6 +297,9 @@ mod tests {
         assert_eq!(page("/en/latest"), "index.html");
         assert_eq!(page("/en/latest/guide/"), "guide/index.html");
         assert_eq!(page("/en/latest/guide"), "guide/index.html");
+        // A link out of the build is as external as `https://…`: left alone, not reported.
+        assert_eq!(page("/"), "untouchable");
+        assert_eq!(page("/blog/post.html"), "untouchable");
         // `..` climbing out of the base leaves the build.
         assert!(
             asset("/en/latest/../x.css").contains("OutsideRoot"),
