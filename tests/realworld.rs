@@ -9,7 +9,8 @@
 //! - the sites of issue 17, each built with the flags README gives for it (`0 warnings`, `0
 //!   notes`): a Vite + React app with a lazy route, CSS and images (without source maps,
 //!   with them, and with `--base`), Material for MkDocs with search, Sphinx with furo, and
-//!   Django's collected admin files with two pages Django rendered. Every local reference in
+//!   Django's collected admin files with two pages Django rendered (as a static export, and
+//!   through the manifest with the storage README gives). Every local reference in
 //!   the output names a file of the output (the oracle again), and headless Chromium
 //!   (`tests/browser/realworld.mjs`) loads two pages from `assetc serve` and two from
 //!   Python's `http.server` over the same output (a plain static host, as nginx, a CDN or a
@@ -480,8 +481,8 @@ struct Site<'a> {
 
 /// Builds `site` with its flags and checks it: no warning or note, every local reference
 /// naming a file of the output, and its pages loading cleanly from `assetc serve` and from
-/// a plain static server.
-fn check_site(site: Site<'_>) {
+/// a plain static server. Returns the directory holding the output, `build/`.
+fn check_site(site: Site<'_>) -> tempfile::TempDir {
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let build = dir.path().join("build");
@@ -509,14 +510,7 @@ fn check_site(site: Site<'_>) {
         site.name,
         unresolved.join("\n")
     );
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&fs::read(build.join("assetc-manifest.json")).unwrap()).unwrap();
-    let logical_of: BTreeMap<String, String> = manifest["entries"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(logical, e)| (e["path"].as_str().unwrap().to_owned(), logical.clone()))
-        .collect();
+    let logical_of = logical_of(&build);
 
     if !site.pages.is_empty() {
         let server = Server::serve(dir.path())
@@ -543,6 +537,19 @@ fn check_site(site: Site<'_>) {
         site.name,
         started.elapsed().as_secs_f64()
     );
+    dir
+}
+
+/// The logical path of each served path of the build in `build`.
+fn logical_of(build: &Path) -> BTreeMap<String, String> {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fs::read(build.join("assetc-manifest.json")).unwrap()).unwrap();
+    manifest["entries"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(logical, e)| (e["path"].as_str().unwrap().to_owned(), logical.clone()))
+        .collect()
 }
 
 /// Every local reference the oracle finds in `build` that names no file of it, as
@@ -891,7 +898,7 @@ fn django_admin_static_files_and_two_rendered_pages() {
     let site = dir.path().join("site");
     django_site(&site);
     // What `collectstatic` gives, as README says to build it: served under STATIC_URL.
-    check_site(Site {
+    let built = check_site(Site {
         name: "django collectstatic",
         input: &site.join("static"),
         flags: &["--base-url", "/static/"],
@@ -899,6 +906,40 @@ fn django_admin_static_files_and_two_rendered_pages() {
         answered_elsewhere: &[],
         pages: Vec::new(),
     });
+    // Django renders its pages through the manifest with the storage README gives
+    // (`realworld/django/assetc_storage.py`); a static host serves the build at /static/.
+    let build = built.path().join("build");
+    let www = dir.path().join("www");
+    run(Command::new(python_tools().join("bin/python"))
+        .arg(repo("tests/realworld/django/render.py"))
+        .arg(&www)
+        .arg(build.join("assetc-manifest.json")));
+    let login = fs::read_to_string(www.join("admin/login/index.html")).unwrap();
+    let css = logical_of(&build)
+        .into_iter()
+        .find(|(_, logical)| logical == "admin/css/base.css")
+        .unwrap()
+        .0;
+    assert!(
+        login.contains(&format!("href=\"/static/{css}\"")),
+        "{login}"
+    );
+    std::os::unix::fs::symlink(&build, www.join("static")).unwrap();
+    let host = StaticHost::start(&www);
+    let rendered = Site {
+        name: "django pages rendered through the manifest",
+        input: &www,
+        flags: &[],
+        base: "/static/",
+        answered_elsewhere: &[],
+        pages: django_pages(),
+    };
+    browse(
+        &rendered,
+        "python3 -m http.server",
+        &host.origin,
+        &logical_of(&build),
+    );
     // With the pages Django rendered beside them (a static export), in a browser.
     check_site(Site {
         name: "django admin pages",
@@ -906,10 +947,14 @@ fn django_admin_static_files_and_two_rendered_pages() {
         flags: &["--ignore-reference", "/admin/**"],
         base: "/",
         answered_elsewhere: &["/admin/"],
-        pages: vec![
-            serde_json::json!({ "url": "/admin/login/", "waitFor": "#login-form" }),
-            // DateTimeShortcuts.js (with the catalog's gettext) adds the calendar and clock.
-            serde_json::json!({ "url": "/widgets/", "waitFor": ".datetimeshortcuts" }),
-        ],
+        pages: django_pages(),
     });
+}
+
+fn django_pages() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({ "url": "/admin/login/", "waitFor": "#login-form" }),
+        // DateTimeShortcuts.js (with the catalog's gettext) adds the calendar and clock.
+        serde_json::json!({ "url": "/widgets/", "waitFor": ".datetimeshortcuts" }),
+    ]
 }

@@ -6,7 +6,11 @@ page, and a page of the admin's date and time widgets), with their static URLs u
 SITE/static/jsi18n.js. No database: these pages need none. The pages link to `/admin/`,
 the admin's index, a view Django answers, which is not exported.
 
-Usage: python render.py SITE
+With MANIFEST (an assetc build of those files), only renders the pages, into SITE, their
+static URLs resolved through that manifest by `assetc_storage.AssetcStorage` (what README
+gives): the pages as a Django app serves them over an assetc build.
+
+Usage: python render.py SITE [MANIFEST]
 """
 
 import os
@@ -16,6 +20,11 @@ import django
 from django.conf import settings
 
 site = os.path.abspath(sys.argv[1])
+manifest = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+storage = "assetc_storage.AssetcStorage" if manifest else (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
 settings.configure(
     DEBUG=False,
     SECRET_KEY="assetc-realworld",
@@ -53,6 +62,11 @@ settings.configure(
     ],
     STATIC_URL="/static/",
     STATIC_ROOT=os.path.join(site, "static"),
+    STORAGES={
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": storage},
+    },
+    ASSETC_MANIFEST=manifest,
     USE_I18N=True,
 )
 django.setup()
@@ -96,13 +110,15 @@ if __name__ == "__main__":
     from django.core.management import call_command
     from django.test import Client
 
-    call_command("collectstatic", interactive=False, verbosity=0)
-    client = Client()
-    for url, out in [
+    pages = [
         ("/admin/login/", "admin/login/index.html"),
         ("/widgets/", "widgets/index.html"),
-        ("/jsi18n/", "static/jsi18n.js"),
-    ]:
+    ]
+    if not manifest:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        pages.append(("/jsi18n/", "static/jsi18n.js"))
+    client = Client()
+    for url, out in pages:
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         target = os.path.join(site, out)
