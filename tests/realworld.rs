@@ -780,7 +780,8 @@ fn check_vite(build: ViteBuild, name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     vite_site(build, &dist);
-    let mut flags = vec!["--already-hashed", "assets/**"];
+    // Vite names what it emits `[name]-[hash].[ext]` under `assets/` (maps `….js.map`).
+    let mut flags = vec!["--already-hashed", "assets/*-????????.*"];
     if build.base != "/" {
         flags.extend(["--base-url", build.base]);
     }
