@@ -1,6 +1,7 @@
 //! The build, as a list of phases, one module each: options (validation) → walk → load and
-//! hash → resolve references → naming, leaves first → manifest → (unless nothing changed)
-//! write the staged tree with variants and kept generations → swap it in.
+//! hash → resolve references → naming, leaves first → runtime-URL notes → manifest →
+//! (unless nothing changed) write the staged tree with variants and kept generations, and
+//! the logical paths if asked → swap it in.
 
 pub mod compress;
 pub mod entry_points;
