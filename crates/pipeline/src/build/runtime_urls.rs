@@ -15,9 +15,14 @@
 //! that file, it resolves to it (relative to the file, or from the root, under a path base
 //! URL only after it); or, relative and containing a `/`, when it is a path suffix of files
 //! (the prefix is added at run time); and the file must have an extension. Only files whose
-//! served name differs from their logical path are reported.
+//! served name differs from their logical path are reported. A package's own metadata
+//! (`package.json`, …) is read by tools, never fetched by a page, so it is not read, nor is a
+//! CommonJS `require("…")` argument.
+//!
+//! It costs a lexing pass over every script and JSON file, which is kept cheap by looking
+//! closer only at strings whose last segment, as written, is the name of a renamed file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use assetc_core::url_ref::{classify, Reference};
 use assetc_core::LogicalPath;
@@ -28,12 +33,23 @@ use crate::build::naming::Named;
 use crate::build::resolve::Resolver;
 use crate::error::{Note, NoteKind};
 use crate::scan::html::inline_script_strings;
-use crate::scan::js::{scan_js, string_literals};
+use crate::scan::js::{scan_js, string_literals_where};
 use crate::scan::text_ref::TextRef;
 use crate::scan::Format;
 
 /// Longer strings are data, not file names.
 const MAX_NAME_LENGTH: usize = 2048;
+
+/// JSON that describes a package to its tools (npm, bower, composer, TypeScript): the file
+/// names in it are never fetched by a page.
+const METADATA_JSON: &[&str] = &[
+    "package.json",
+    "package-lock.json",
+    "bower.json",
+    "composer.json",
+    "tsconfig.json",
+    "jsconfig.json",
+];
 
 /// The notes for every string of every scanned file, in file order.
 pub(crate) fn runtime_urls(nodes: &[Node], named: &[Named], resolver: &Resolver) -> Vec<Note> {
@@ -60,11 +76,19 @@ pub(crate) fn runtime_urls(nodes: &[Node], named: &[Named], resolver: &Resolver)
             }
         }
     }
+    let file_names: HashSet<&str> = resolver
+        .paths()
+        .iter()
+        .zip(&renamed)
+        .filter(|(_, &r)| r)
+        .map(|(p, _)| p.file_name())
+        .collect();
     let finder = Finder {
         resolver,
         named,
         renamed: &renamed,
         suffixes,
+        file_names,
     };
     nodes
         .par_iter()
@@ -80,6 +104,8 @@ struct Finder<'a> {
     named: &'a [Named],
     renamed: &'a [bool],
     suffixes: HashMap<&'a str, Vec<usize>>,
+    /// The file names of the renamed files: a string that ends in none of them names none.
+    file_names: HashSet<&'a str>,
 }
 
 impl Finder<'_> {
@@ -87,13 +113,17 @@ impl Finder<'_> {
         let Content::Text(bytes) = &node.content else {
             return Vec::new();
         };
+        let keep = |raw: &str| self.may_name(raw);
         let strings: Vec<TextRef> = match node.format {
+            Format::Json if METADATA_JSON.contains(&node.source.logical.file_name()) => {
+                return Vec::new()
+            }
             Format::Js | Format::Json => {
                 let Ok(source) = std::str::from_utf8(bytes) else {
                     return Vec::new();
                 };
-                let strings = string_literals(source);
-                if node.format == Format::Json {
+                let strings = string_literals_where(source, keep);
+                if node.format == Format::Json || strings.is_empty() {
                     strings
                 } else {
                     // The references the build rewrites are not runtime URLs.
@@ -104,7 +134,9 @@ impl Finder<'_> {
                         .collect()
                 }
             }
-            Format::Html => inline_script_strings(bytes, &node.charset).unwrap_or_default(),
+            Format::Html if has_inline_script(bytes) => {
+                inline_script_strings(bytes, &node.charset, keep).unwrap_or_default()
+            }
             _ => return Vec::new(),
         };
         let from = &node.source.logical;
@@ -125,6 +157,24 @@ impl Finder<'_> {
                 })
             })
             .collect()
+    }
+
+    /// Whether a string, as written, may name a renamed file: short, no whitespace, and its
+    /// last segment one of their names (or escaped, so that only its decoding tells).
+    fn may_name(&self, raw: &str) -> bool {
+        if raw.len() > MAX_NAME_LENGTH
+            || raw
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return false;
+        }
+        if raw.contains(['\\', '%']) {
+            return true;
+        }
+        let path = raw.split(['?', '#']).next().unwrap_or_default();
+        let name = path.rsplit('/').next().unwrap_or_default();
+        self.file_names.contains(name)
     }
 
     /// The renamed file `value`, a string in the file at `from`, names, and how many other
@@ -166,6 +216,31 @@ impl Finder<'_> {
         let matches = self.suffixes.get(path.trim_start_matches("./"))?;
         Some((matches[0], matches.len() - 1))
     }
+}
+
+/// Whether an HTML document has a `<script>` without `src` (a byte scan: most pages have
+/// none worth a second parse, and a tag that only looks like one costs just that parse).
+fn has_inline_script(html: &[u8]) -> bool {
+    let mut rest = html;
+    while let Some(at) = find(rest, b"<script") {
+        let tag = &rest[at..];
+        let end = tag.iter().position(|&b| b == b'>').unwrap_or(tag.len());
+        if !tag[..end]
+            .to_ascii_lowercase()
+            .windows(3)
+            .any(|w| w == b"src")
+        {
+            return true;
+        }
+        rest = &tag[end..];
+    }
+    false
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
@@ -310,5 +385,54 @@ mod tests {
             ],
             "a source map is data for debuggers, not code: never read"
         );
+    }
+
+    #[test]
+    fn package_metadata_and_commonjs_requires_are_not_runtime_urls() {
+        // Bootstrap's UMD files and package.json: read by bundlers and npm, not fetched.
+        let files = &[
+            (
+                "pkg/js/dist/alert.js",
+                "factory(require('./base.js')); fetch('./data.json');",
+            ),
+            ("pkg/js/dist/base.js", "1"),
+            ("pkg/js/dist/data.json", "{}"),
+            ("pkg/package.json", r#"{"main": "js/dist/alert.js"}"#),
+        ];
+        assert_eq!(
+            notes(files, |_| {}),
+            ["pkg/js/dist/alert.js:1:39 ./data.json -> pkg/js/dist/data.json (+0)"]
+        );
+    }
+
+    #[test]
+    fn escaped_names_are_decoded_before_they_are_matched() {
+        let files = &[
+            (
+                "app.js",
+                r#"a = "img/caf\u00e9.png"; b = "img/caf%C3%A9.png";"#,
+            ),
+            ("img/café.png", "x"),
+        ];
+        assert_eq!(
+            notes(files, |_| {}),
+            [
+                "app.js:1:6 img/café.png -> img/café.png (+0)",
+                "app.js:1:31 img/caf%C3%A9.png -> img/café.png (+0)",
+            ]
+        );
+    }
+
+    #[test]
+    fn pages_without_inline_scripts_are_not_parsed_again() {
+        assert!(!super::has_inline_script(
+            br#"<script src="a.js"></script><SCRIPT SRC=b.js></SCRIPT>"#
+        ));
+        assert!(super::has_inline_script(
+            br#"<script src="a.js"></script><script>x()</script>"#
+        ));
+        assert!(super::has_inline_script(
+            br#"<Script type="application/json">{}</script>"#
+        ));
     }
 }

@@ -8,7 +8,7 @@ use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
 
 use crate::scan::css::scan_css;
-use crate::scan::js::{scan_js, string_literals};
+use crate::scan::js::{scan_js, string_literals_where};
 use crate::scan::json_refs::scan_json;
 use crate::scan::reference::{Edit, FoundRef, RewriteError, Role};
 use crate::scan::text_ref::{splice, LineIndex, TextRef};
@@ -270,8 +270,12 @@ pub fn rewrite_html(
 /// that are not references the build rewrites, located in the document (`span` and
 /// line/column are the document's): what `build/runtime_urls.rs` reads for file names code
 /// fetches at run time. A classic script's `import()` is among them, since only module
-/// scripts are rewritten.
-pub fn inline_script_strings(html: &[u8], encoding: &str) -> Result<Vec<TextRef>, RewriteError> {
+/// scripts are rewritten. `keep` filters them as written ([`string_literals_where`]).
+pub fn inline_script_strings(
+    html: &[u8],
+    encoding: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<TextRef>, RewriteError> {
     let encoding = ascii_compatible(encoding)?;
     let source = String::from_utf8_lossy(html);
     let lines = LineIndex::new(&source);
@@ -318,7 +322,7 @@ pub fn inline_script_strings(html: &[u8], encoding: &str) -> Result<Vec<TextRef>
                     _ => Vec::new(),
                 };
                 let mut out = strings.borrow_mut();
-                for mut r in string_literals(&text) {
+                for mut r in string_literals_where(&text, &keep) {
                     if rewritten.contains(&r.span) {
                         continue;
                     }
@@ -531,7 +535,7 @@ mod tests {
 <script type="module">import "./m.js"; const u = "img/u.svg";</script>
 <script type="importmap">{"imports": {"app": "./app.js"}}</script>
 <script src="s.js">"ignored"</script>"#;
-        let strings = inline_script_strings(html.as_bytes(), "utf-8").unwrap();
+        let strings = inline_script_strings(html.as_bytes(), "utf-8", |_| true).unwrap();
         let found: Vec<(&str, u32, u32)> = strings
             .iter()
             .map(|s| (s.value.as_str(), s.line, s.column))
