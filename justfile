@@ -15,14 +15,30 @@ build:
     cargo build --release --locked
     ./target/release/assetc build --input assets --output build
 
-# Run every test: unit, end-to-end (real binary, real sockets, curl, wrk), then the browser tests
-test: test-deps && _browser-tests
+# Run every test: unit, end-to-end (real binary, real sockets, curl, wrk), the browser tests, then the real-world corpus when its tools are installed (`just test-realworld` ran once here) or on CI
+test: test-deps && _browser-tests _realworld-when-installed
     cargo test --workspace --locked
     {{just_executable()}} test-python
 
-# The real-world corpus (tests/realworld.rs): pinned npm and PyPI packages (downloaded once, into target/tmp/corpus), built and crawled
+# The real-world corpus (tests/realworld.rs): npm packages, and Vite + React, Material for MkDocs, Sphinx + furo and Django at pinned versions (tests/realworld/: package-lock.json, requirements.txt; installed once under target/tmp/), built with README's flags, crawled, and loaded in Chromium from assetc serve and python3 -m http.server
 test-realworld: test-deps
     cargo test --locked --features realworld --test tests realworld
+
+# `just test`'s last step: the real-world corpus, but only on CI or once its tools are installed, so that a first `just test` downloads nothing beyond what test-deps installs
+_realworld-when-installed:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tmp="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/tmp"
+    # The stamps tests/realworld.rs writes after each install.
+    installed=true
+    for stamp in realworld/venv/assetc-requirements.txt realworld/vite/node_modules/.assetc-lock.json corpus/bootstrap-5.3.3.tgz; do
+        [ -f "$tmp/$stamp" ] || installed=false
+    done
+    if [ -n "${CI:-}" ] || [ "$installed" = true ]; then
+        cargo test --locked --features realworld --test tests realworld
+    else
+        echo "skipping the real-world corpus: its tools are not installed (\`just test-realworld\` installs them once under target/tmp/)" >&2
+    fi
 
 # The browser tests (tests/browser/): Chromium against the real binary; screenshots in target/browser-artifacts/
 test-browser: && _browser-tests
@@ -51,7 +67,7 @@ test-deps:
     need flock util-linux           # tests/build.rs: a build lock held from outside
     need mkfifo coreutils           # tests/build.rs: an input that blocks
     need tar tar                    # tests/realworld.rs: unpacking npm's tarballs
-    need python3 python3            # tests/realworld.rs: the reference oracle, MkDocs
+    need python3 python3            # tests/realworld.rs: the reference oracle, the PyPI tools, http.server
     python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then
         echo "installing ${missing[*]} (apt-get)" >&2
@@ -59,7 +75,8 @@ test-deps:
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
-    # tests/browser's install; tests/realworld.rs: `npm pack`. Debian packages it apart from
+    # tests/browser's install (also tests/realworld.rs's browser); tests/realworld.rs:
+    # `npm pack`, `npm ci` of the Vite app. Debian packages it apart from
     # its nodejs, NodeSource's nodejs bundles it.
     if ! command -v npm >/dev/null 2>&1; then
         sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -236,6 +236,84 @@ fn base_url_puts_rewritten_references_under_a_prefix_or_origin() {
 }
 
 #[test]
+fn root_relative_references_under_a_path_base_url_resolve_and_ones_outside_it_warn() {
+    // A Vite build with `--base /sub/path/` (and MkDocs' 404 page with a `site_url` path):
+    // the page names the entry chunk under the base, the lazy chunk imports it relatively.
+    // Both must name the one new file, or the app boots twice.
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<link rel="stylesheet" href="/sub/path/assets/index-BBBBBBBB.css">
+<script type="module" src="/sub/path/assets/index-AAAAAAAA.js"></script>
+<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a> <link rel="icon" href="/favicon.svg"> <a href="/">the host's home</a>"#,
+    )
+    .file("guide/index.html", "guide")
+    .file("favicon.svg", "<svg/>")
+    .file("assets/index-BBBBBBBB.css", "a{}")
+    .file(
+        "assets/index-AAAAAAAA.js",
+        r#"import("./lazy-CCCCCCCC.js"); export const x = 1;"#,
+    )
+    .file(
+        "assets/lazy-CCCCCCCC.js",
+        r#"import { x } from "./index-AAAAAAAA.js";"#,
+    );
+    let run = t.build(&["--base-url", "/sub/path/"]);
+    run.success();
+    let html = t.read("index.html");
+    let entry = t.served("assets/index-AAAAAAAA.js");
+    let lazy = t.served("assets/lazy-CCCCCCCC.js");
+    assert_ne!(entry, "assets/index-AAAAAAAA.js");
+    assert!(
+        html.contains(&format!("src=\"/sub/path/{entry}\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/sub/path/{}\"",
+            t.served("assets/index-BBBBBBBB.css")
+        )),
+        "{html}"
+    );
+    assert!(t
+        .read(&lazy)
+        .contains(&format!("from \"/sub/path/{entry}\"")));
+    assert!(html.contains(r#"<a href="/sub/path/">home</a> <a href="/sub/path/guide/">guide</a>"#));
+    // Outside the base: a URL of the host, not of this build, left as written and, for a
+    // subresource, reported; a link out of the build is as external as `https://…`.
+    assert!(html.contains(r#"href="/favicon.svg""#), "{html}");
+    assert!(
+        html.contains(r#"<a href="/">the host's home</a>"#),
+        "{html}"
+    );
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains(
+            "index.html:3:91: reference `/favicon.svg` is outside the base URL `/sub/path/`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains(" 1 warning "), "{stderr}");
+    // --ignore-reference matches its path from the host root.
+    let run = t.build(&[
+        "--base-url",
+        "/sub/path/",
+        "--ignore-reference",
+        "/favicon.svg",
+        "--strict",
+    ]);
+    run.success();
+    // Without the base URL, the same references name nothing: the base is what resolves them.
+    let run = t.build(&["--strict"]);
+    run.failure(1);
+    assert!(
+        run.stderr().contains("reference `/sub/path/assets/index-AAAAAAAA.js` resolves to `sub/path/assets/index-AAAAAAAA.js`, which is not in the input"),
+        "{}",
+        run.stderr()
+    );
+}
+
+#[test]
 fn broken_references_warn_with_file_line_column_and_strict_fails() {
     let t = Tree::new();
     t.file("a.css", "a").file(
@@ -673,5 +751,149 @@ fn a_rebuild_that_changes_nothing_still_removes_what_a_killed_build_left() {
     assert!(
         !leftover.exists(),
         "the killed build's staging directory is still there"
+    );
+}
+
+#[test]
+fn strings_naming_renamed_files_are_notes_that_strict_does_not_fail_on() {
+    // Vite's preload list and an asset URL it inlined: no rewriter can see them.
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<script type="module" src="/assets/index-AAAAAAAA.js"></script>"#,
+    )
+    .file(
+        "assets/index-AAAAAAAA.js",
+        "const __vite__mapDeps=(i,m=__vite__mapDeps,d=(m.f||(m.f=[\"assets/About-BBBBBBBB.js\"])))=>i.map(i=>d[i]);\nconst logo=`/assets/logo-DDDDDDDD.svg`;",
+    )
+    .file("assets/About-BBBBBBBB.js", "export default 1;")
+    .file("assets/logo-DDDDDDDD.svg", "<svg/>");
+    let run = t.build(&["--strict", "--json"]);
+    run.success();
+    let stderr = run.stderr();
+    let about = t.served("assets/About-BBBBBBBB.js");
+    assert!(
+        stderr.contains(&format!(
+            "note: assets/index-AAAAAAAA.js:1:59: the string `assets/About-BBBBBBBB.js` names `assets/About-BBBBBBBB.js`, served as `{about}`: code fetching it by this name gets a 404 from a static host (keep its name with `--already-hashed` or `--entry-point`, or add `--logical-paths link`)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "note: assets/index-AAAAAAAA.js:2:13: the string `/assets/logo-DDDDDDDD.svg`"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("0 warnings, 2 notes in"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let notes = json["report"]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0]["kind"], "runtime_url");
+    assert_eq!(notes[0]["target"], "assets/About-BBBBBBBB.js");
+    assert_eq!(notes[0]["line"], 1);
+    // The fix the note gives: the names kept, nothing to note.
+    let run = t.build(&["--strict", "--already-hashed", "assets/**"]);
+    assert!(!run.stderr().contains("note:"), "{}", run.stderr());
+}
+
+#[test]
+fn logical_paths_put_renamed_files_where_code_asks_for_them_too() {
+    use std::os::unix::fs::MetadataExt;
+    let t = Tree::new();
+    let css = format!(
+        "body {{ background: url(a.png) }}\n{}",
+        "/* padding */\n".repeat(100)
+    );
+    t.file("css/app.css", &css).file("css/a.png", "png").file(
+        "index.html",
+        r#"<link rel="stylesheet" href="css/app.css">"#,
+    );
+    t.build(&["--logical-paths", "link", "--codings", "gzip"])
+        .success();
+    let out = t.output();
+    let served = t.served("css/app.css");
+    assert_ne!(served, "css/app.css");
+    assert_eq!(
+        t.read("css/app.css"),
+        t.read(&served),
+        "the logical path holds the served bytes"
+    );
+    let inode = |p: &str| fs::metadata(out.join(p)).unwrap().ino();
+    assert_eq!(inode("css/app.css"), inode(&served), "a hard link");
+    assert_eq!(
+        inode("css/app.css.gz"),
+        inode(&format!("{served}.gz")),
+        "variants too"
+    );
+    assert_eq!(t.read("css/a.png"), "png");
+    t.verify().success();
+    // A rebuild with the same settings writes nothing; switching them is a new tree.
+    assert!(t
+        .build(&["--logical-paths", "link", "--codings", "gzip"])
+        .stderr()
+        .contains("(unchanged)"));
+    let run = t.build(&["--codings", "gzip"]);
+    assert!(!run.stderr().contains("(unchanged)"), "{}", run.stderr());
+    assert!(!out.join("css/app.css").exists());
+    assert!(!out.join("css/app.css.gz").exists());
+    t.verify().success();
+    // Files the output holds are reused across the switch: linked, not written again.
+    assert_eq!(inode(&served), {
+        t.build(&["--logical-paths", "copy", "--codings", "gzip"])
+            .success();
+        inode(&served)
+    });
+    // `[build] logical_paths`, and the flag winning over it.
+    fs::write(
+        t.root().join("assetc.toml"),
+        "[build]\nlogical_paths = \"copy\"\n",
+    )
+    .unwrap();
+    t.build(&["--codings", "gzip"]).success();
+    assert_eq!(
+        t.read("css/app.css"),
+        css.replace("a.png", &t.served("css/a.png").replace("css/", ""))
+    );
+    assert_ne!(inode("css/app.css"), inode(&served), "a copy");
+    t.verify().success();
+    // verify expects them once the build wrote them.
+    fs::remove_file(out.join("css/app.css")).unwrap();
+    let run = t.verify();
+    run.failure(1);
+    assert!(run.stdout().contains("css/app.css") || run.stderr().contains("css/app.css"));
+    t.build(&["--codings", "gzip", "--logical-paths", "none"])
+        .success();
+    assert!(!out.join("css/a.png").exists());
+    t.verify().success();
+}
+
+#[test]
+fn a_build_for_a_sub_path_is_served_under_it_with_serve_prefix() {
+    use crate::common::http::Http;
+    use crate::common::server::Server;
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<link rel="stylesheet" href="/docs/css/a.css">"#,
+    )
+    .file("css/a.css", "a{}");
+    t.build(&["--base-url", "/docs/", "--strict"]).success();
+    let css = t.served("css/a.css");
+    let server = Server::serve(t.root())
+        .args(&["--root", "build", "--prefix", "/docs/"])
+        .start();
+    let page = server.get("/docs/");
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains(&format!("href=\"/docs/{css}\"")));
+    assert_eq!(server.get(&format!("/docs/{css}")).status, 200);
+    assert_eq!(
+        server.get(&format!("/{css}")).status,
+        404,
+        "nothing outside the prefix"
+    );
+    assert_eq!(
+        server.get("/docs").status,
+        308,
+        "the prefix itself redirects to its directory"
     );
 }

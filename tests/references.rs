@@ -133,26 +133,29 @@ const t = `./dep.js ${"./lazy.js"}`;
 }
 
 #[test]
-fn source_maps_and_their_files_are_named_as_one_unit() {
+fn source_maps_are_renamed_before_the_files_naming_them_and_their_file_stays_a_name() {
+    // ECMA-426: `file` is "an optional name of the generated code", which no decoder
+    // resolves: furo's `scripts/furo.js` and Material's `main.css` are names, not paths
+    // relative to the map. So it is never warned about or rewritten, and a script and its
+    // map are not a cycle: the map is named first, then the script that names it.
     let t = Tree::new();
+    let map = r#"{"version":3,"file":"app.js","sources":["../src/app.ts"],"mappings":"AAAA"}"#;
     t.file(
         "js/app.js",
         "console.log(1);\n//# sourceMappingURL=app.js.map\n",
     )
-    .file(
-        "js/app.js.map",
-        r#"{"version":3,"file":"app.js","sources":["../src/app.ts"],"mappings":"AAAA"}"#,
-    )
+    .file("js/app.js.map", map)
     .file(
         "css/site.css",
         "a{}\n/*# sourceMappingURL=site.css.map */\n",
     )
     .file(
         "css/site.css.map",
-        r#"{"version":3,"file":"site.css","sources":[],"mappings":""}"#,
+        r#"{"version":3,"file":"scripts/furo.js","sources":[],"mappings":""}"#,
     );
-    let run = t.build(&[]);
+    let run = t.build(&["--strict"]);
     run.success();
+    assert!(run.stderr().contains(" 0 warnings"), "{}", run.stderr());
     let js = t.read(&t.served("js/app.js"));
     assert!(
         js.ends_with(&format!(
@@ -161,14 +164,21 @@ fn source_maps_and_their_files_are_named_as_one_unit() {
         )),
         "{js}"
     );
-    let map = t.read(&t.served("js/app.js.map"));
-    assert!(
-        map.contains(&format!("\"file\":\"{}\"", name(&t, "js/app.js"))),
-        "{map}"
+    assert_ne!(t.served("js/app.js.map"), "js/app.js.map", "fingerprinted");
+    assert_eq!(
+        t.read(&t.served("js/app.js.map")),
+        map,
+        "the map's bytes are its own: `file` and `sources` as written"
     );
-    assert!(
-        map.contains("\"sources\":[\"../src/app.ts\"]"),
-        "sources are originals, not rewritten"
+    // The map's fingerprint is its own content's, as for any leaf.
+    let m = t.manifest();
+    assert_eq!(
+        m["entries"]["js/app.js"]["references"],
+        serde_json::json!(["js/app.js.map"])
+    );
+    assert_eq!(
+        m["entries"]["js/app.js.map"]["references"],
+        serde_json::json!([])
     );
     let css = t.read(&t.served("css/site.css"));
     assert!(
@@ -329,6 +339,117 @@ fn already_hashed_files_keep_their_names_unless_their_bytes_change() {
         "{}",
         run.stderr()
     );
+}
+
+#[test]
+fn a_cycle_of_already_hashed_chunks_keeps_their_names() {
+    // Issue 17's minimal case: Rollup and Vite output nearly always has this cycle (the lazy
+    // chunk imports the entry chunk, which `import()`s it back).
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<script type="module" src="/assets/a-AAAAAAAA.js"></script>"#,
+    )
+    .file(
+        "assets/a-AAAAAAAA.js",
+        r#"import("./b-BBBBBBBB.js"); export const x = 1;"#,
+    )
+    .file(
+        "assets/b-BBBBBBBB.js",
+        r#"import { x } from "./a-AAAAAAAA.js";"#,
+    );
+    let run = t.build(&["--already-hashed", "assets/**", "--strict"]);
+    run.success();
+    assert!(run.stderr().contains(" 0 warnings"), "{}", run.stderr());
+    assert_eq!(t.served("assets/a-AAAAAAAA.js"), "assets/a-AAAAAAAA.js");
+    assert_eq!(t.served("assets/b-BBBBBBBB.js"), "assets/b-BBBBBBBB.js");
+    assert_eq!(
+        t.read("assets/b-BBBBBBBB.js"),
+        r#"import { x } from "./a-AAAAAAAA.js";"#
+    );
+}
+
+#[test]
+fn already_hashed_chunks_with_source_maps_keep_every_name() {
+    // Each chunk names its map, each map's `file` names its chunk, and the chunks import each
+    // other: with the map's `file` read as a reference this was one cycle of four files, all
+    // renamed. Now the maps are leaves and the chunks a cycle that keeps its names.
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        r#"<script type="module" src="/assets/index-CDkKvKIr.js"></script>"#,
+    )
+    .file(
+        "assets/index-CDkKvKIr.js",
+        "import(\"./lazy-Bx1_9zQa.js\");export const x=1;\n//# sourceMappingURL=index-CDkKvKIr.js.map\n",
+    )
+    .file(
+        "assets/index-CDkKvKIr.js.map",
+        r#"{"version":3,"file":"index-CDkKvKIr.js","sources":["../../src/main.jsx"],"mappings":"AAAA"}"#,
+    )
+    .file(
+        "assets/lazy-Bx1_9zQa.js",
+        "import{x}from\"./index-CDkKvKIr.js\";\n//# sourceMappingURL=lazy-Bx1_9zQa.js.map\n",
+    )
+    .file(
+        "assets/lazy-Bx1_9zQa.js.map",
+        r#"{"version":3,"file":"lazy-Bx1_9zQa.js","sources":["../../src/Lazy.jsx"],"mappings":"AAAA"}"#,
+    );
+    let run = t.build(&["--already-hashed", "assets/**", "--strict"]);
+    run.success();
+    assert!(run.stderr().contains(" 0 warnings"), "{}", run.stderr());
+    for logical in [
+        "assets/index-CDkKvKIr.js",
+        "assets/index-CDkKvKIr.js.map",
+        "assets/lazy-Bx1_9zQa.js",
+        "assets/lazy-Bx1_9zQa.js.map",
+    ] {
+        assert_eq!(t.served(logical), logical);
+        assert_eq!(t.manifest()["entries"][logical]["immutable"], true);
+        assert_eq!(
+            fs::read(t.output().join(logical)).unwrap(),
+            fs::read(t.input().join(logical)).unwrap(),
+            "{logical} keeps its bytes"
+        );
+    }
+}
+
+#[test]
+fn an_already_hashed_cycle_member_that_must_change_is_renamed_with_the_warning() {
+    let t = Tree::new();
+    t.file(
+        "assets/a-AAAAAAAA.js",
+        r#"import("./b-BBBBBBBB.js"); export const x = 1;"#,
+    )
+    .file(
+        "assets/b-BBBBBBBB.js",
+        r#"import { x } from "./a-AAAAAAAA.js"; import "/logo.js";"#,
+    )
+    .file("logo.js", "export {};");
+    let run = t.build(&["--already-hashed", "assets/**"]);
+    run.success();
+    let (a, b) = (
+        t.served("assets/a-AAAAAAAA.js"),
+        t.served("assets/b-BBBBBBBB.js"),
+    );
+    assert_ne!(a, "assets/a-AAAAAAAA.js");
+    assert_ne!(b, "assets/b-BBBBBBBB.js");
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("marked as already hashed").count(),
+        2,
+        "b changes bytes (it names logo.js), and a names b: {stderr}"
+    );
+    assert!(t.read(&a).contains(&format!(
+        "import(\"./{}\")",
+        name(&t, "assets/b-BBBBBBBB.js")
+    )));
+    assert!(t
+        .read(&b)
+        .contains(&format!("from \"./{}\"", name(&t, "assets/a-AAAAAAAA.js"))));
+    // The strict build fails on those warnings, as in the acyclic case.
+    t.build(&["--already-hashed", "assets/**", "--strict"])
+        .failure(1);
 }
 
 #[test]

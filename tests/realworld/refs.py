@@ -1,5 +1,5 @@
-"""The reference oracle of tests/realworld.rs: every URL reference in the HTML, CSS, JS and
-source maps under a directory, in document order, found without any of assetc's code
+"""The reference oracle of tests/realworld.rs: every URL reference in the HTML, CSS and JS
+under a directory, in document order, found without any of assetc's code
 (Python's html.parser, regular expressions, json), so that a reference assetc's scanners
 miss is not missed here too.
 
@@ -83,15 +83,6 @@ def js_refs(text):
     return refs
 
 
-def source_map_refs(text):
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return []
-    value = document.get("file") if isinstance(document, dict) else None
-    return [value] if isinstance(value, str) else []
-
-
 def refs_of(path, text):
     ext = os.path.splitext(path)[1].lower()
     if ext in (".html", ".htm"):
@@ -103,8 +94,8 @@ def refs_of(path, text):
         return css_refs(text)
     if ext in (".js", ".mjs"):
         return js_refs(text)
-    if ext == ".map":
-        return source_map_refs(text)
+    # A source map references nothing: its `file` is a name (ECMA-426), never resolved,
+    # and its `sources` are the originals, not files of the site.
     return None
 
 

@@ -112,6 +112,13 @@ pub struct BuildArgs {
     #[arg(long)]
     pub sri: bool,
 
+    /// Also write each fingerprinted file at its logical path, for static hosts (nginx, a
+    /// CDN, a bucket) to answer the names code fetches at run time as `assetc serve` does:
+    /// `link` (hard links), `copy`, or `none`; serve those with `Cache-Control: no-cache`
+    /// [default: none]
+    #[arg(long, value_name = "HOW")]
+    pub logical_paths: Option<LogicalPathsMode>,
+
     /// Precompressed variants to write: a comma list of `br`, `zstd`, `gzip`, or `none`
     /// [default: br,zstd,gzip]
     #[arg(long, value_name = "LIST")]
@@ -153,6 +160,11 @@ pub struct ServeArgs {
     /// Worker threads [default: one per core]
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+
+    /// Serve the build under this URL path: the path of the `--base-url` it was built with
+    /// (`/docs/`), for a site that lives under a sub-path [default: /]
+    #[arg(long, value_name = "PATH")]
+    pub prefix: Option<String>,
 
     /// Access log on stdout [default: off]
     #[arg(long, value_name = "FORMAT")]
@@ -201,6 +213,15 @@ pub struct ServeArgs {
     /// Files on disk kept open at once (the rest are opened when asked for) [default: 256]
     #[arg(long, value_name = "N")]
     pub open_files: Option<usize>,
+}
+
+/// `--logical-paths`: whether and how renamed files are also written at their logical paths.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogicalPathsMode {
+    None,
+    Link,
+    Copy,
 }
 
 /// The access log's format.

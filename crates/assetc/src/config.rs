@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::cli::AccessLogFormat;
+use crate::cli::{AccessLogFormat, LogicalPathsMode};
 
 /// The whole file. Unknown keys are errors, so a typo never silently does nothing.
 #[derive(Debug, Default, Deserialize)]
@@ -33,6 +33,8 @@ pub struct BuildConfig {
     /// Missing reference targets not to warn about (gitignore-like globs on the resolved path).
     pub ignore_references: Vec<String>,
     pub sri: Option<bool>,
+    /// `"none"` (default), `"link"` or `"copy"`: renamed files also at their logical paths.
+    pub logical_paths: Option<LogicalPathsMode>,
     /// `["br", "zstd", "gzip"]` by default; `[]` for none.
     pub codings: Option<Vec<String>>,
     /// Files smaller than this many bytes are not compressed.
@@ -49,6 +51,8 @@ pub struct BuildConfig {
 pub struct ServeConfig {
     pub root: Option<PathBuf>,
     pub bind: Option<String>,
+    /// The URL path the build is served under [default: `/`].
+    pub prefix: Option<String>,
     pub workers: Option<usize>,
     pub access_log: Option<AccessLogFormat>,
     /// `Cache-Control` of fingerprinted URLs [default: `public, max-age=31536000, immutable`].

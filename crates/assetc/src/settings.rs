@@ -11,10 +11,10 @@ use assetc_pipeline::build::options::{
     DEFAULT_INPUT, DEFAULT_KEEP, DEFAULT_KEEP_AGE, DEFAULT_OUTPUT,
 };
 use assetc_pipeline::compress::CompressOptions;
-use assetc_pipeline::BuildOptions;
+use assetc_pipeline::{BuildOptions, LogicalPaths};
 use assetc_server::{AccessLog, HeaderRule, Options};
 
-use crate::cli::{AccessLogFormat, BuildArgs, ServeArgs};
+use crate::cli::{AccessLogFormat, BuildArgs, LogicalPathsMode, ServeArgs};
 use crate::config::Config;
 use crate::units::parse_duration;
 
@@ -116,6 +116,11 @@ pub fn build_options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildO
             .cloned()
             .collect(),
         sri: args.sri || c.sri.unwrap_or(false),
+        logical_paths: match args.logical_paths.or(c.logical_paths) {
+            None | Some(LogicalPathsMode::None) => LogicalPaths::None,
+            Some(LogicalPathsMode::Link) => LogicalPaths::Link,
+            Some(LogicalPathsMode::Copy) => LogicalPaths::Copy,
+        },
         compress,
         build_time: build_time(now)?,
         now,
@@ -165,6 +170,8 @@ fn build_time(now: i64) -> anyhow::Result<i64> {
 pub struct Serve {
     pub root: PathBuf,
     pub bind: String,
+    /// The URL path the build is mounted at: `/`, or e.g. `/docs/`.
+    pub prefix: String,
     pub workers: usize,
     pub access_log: AccessLog,
     pub options: Options,
@@ -188,6 +195,14 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
         port_env.as_deref(),
         cfg.bind.as_deref(),
     )?;
+    let prefix = args
+        .prefix
+        .clone()
+        .or_else(|| cfg.prefix.clone())
+        .unwrap_or_else(|| "/".into());
+    if !prefix.starts_with('/') || prefix.contains(['?', '#', ' ']) {
+        bail!("`--prefix` must be a URL path starting with `/` (such as `/docs/`), not `{prefix}`");
+    }
     let workers = match args.workers.or(cfg.workers) {
         Some(0) => bail!("`--workers` must be at least 1"),
         Some(n) => n,
@@ -248,6 +263,7 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
     Ok(Serve {
         root,
         bind,
+        prefix,
         workers,
         access_log,
         options,

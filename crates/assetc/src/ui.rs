@@ -45,6 +45,11 @@ pub fn warning(message: &str) {
     prefixed("warning", "33", message);
 }
 
+/// Something that may be fine but deserves a look; never fails `--strict`.
+pub fn note(message: &str) {
+    prefixed("note", "36", message);
+}
+
 /// Human-readable byte count.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];

@@ -120,6 +120,16 @@ pub enum WarningKind {
     BrokenReference { reference: String, resolved: String },
     /// A reference whose `..` segments climb above the input root.
     OutsideRoot { reference: String },
+    /// A root-relative subresource outside the path base URL the build is served under
+    /// (`/x.css` with `--base-url /en/latest/`): a URL of the host, not a file of the build.
+    /// (A link out of it, `<a href="/">`, is external, as `https://…` is.)
+    /// `path` is its decoded path from the host root, without the leading `/` (what
+    /// `--ignore-reference` globs match).
+    OutsideBase {
+        reference: String,
+        base_url: String,
+        path: String,
+    },
     /// A reference whose percent-encoding does not decode to UTF-8.
     Undecodable { reference: String },
     /// A symlink to somewhere outside the input, not followed.
@@ -128,6 +138,65 @@ pub enum WarningKind {
     BrokenSymlink { message: String },
     /// A file whose text could not be rewritten (for example an unsupported encoding).
     NotRewritten { message: String },
+}
+
+/// Something the build noticed that may be fine: `--strict` never fails on a note. A warning
+/// is a problem the build knows of (a reference it could not resolve); a note is evidence
+/// that needs a person's judgement, such as a string that looks like a URL code fetches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The source file (logical path).
+    pub file: String,
+    /// 1-based position of what the note is about.
+    pub line: u32,
+    pub column: u32,
+    #[serde(flatten)]
+    pub kind: NoteKind,
+}
+
+/// What a note is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NoteKind {
+    /// A string in JavaScript, JSON or an inline script (not a reference the build rewrites)
+    /// that names `target`, a file the build serves as `served`: code that fetches it by
+    /// that name at run time gets it only where logical paths are answered (`assetc serve`,
+    /// `--logical-paths`), and a 404 from any other static host. `others` counts further
+    /// files the string could name (it was matched as a path suffix).
+    RuntimeUrl {
+        string: String,
+        target: String,
+        served: String,
+        others: usize,
+    },
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        match &self.kind {
+            NoteKind::RuntimeUrl {
+                string,
+                target,
+                served,
+                others,
+            } => {
+                write!(f, ": the string `{string}` names `{target}`")?;
+                if *others > 0 {
+                    write!(
+                        f,
+                        " (or {others} other file{})",
+                        if *others == 1 { "" } else { "s" }
+                    )?;
+                }
+                write!(
+                    f,
+                    ", served as `{served}`: code fetching it by this name gets a 404 from a static host (keep its name with `--already-hashed` or `--entry-point`, or add `--logical-paths link`)"
+                )
+            }
+        }
+    }
 }
 
 impl fmt::Display for Warning {
@@ -147,6 +216,14 @@ impl fmt::Display for Warning {
             WarningKind::OutsideRoot { reference } => {
                 write!(f, ": reference `{reference}` leaves the input root")
             }
+            WarningKind::OutsideBase {
+                reference,
+                base_url,
+                ..
+            } => write!(
+                f,
+                ": reference `{reference}` is outside the base URL `{base_url}` the build is served under, so it names no file of the build and is left as written (write it under `{base_url}` or relative, or `--ignore-reference` it if another server answers it)"
+            ),
             WarningKind::Undecodable { reference } => {
                 write!(
                     f,

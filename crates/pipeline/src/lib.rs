@@ -9,8 +9,9 @@ pub mod error;
 pub mod output;
 pub mod scan;
 
+pub use build::options::LogicalPaths;
 pub use build::{build, build_with_progress, BuildOptions, BuildReport, Progress, Silent};
-pub use error::{BuildError, Warning, WarningKind};
+pub use error::{BuildError, Note, NoteKind, Warning, WarningKind};
 
 // The paths these modules had before they were grouped into folders.
 pub use build::{compress, entry_points, graph, walk};

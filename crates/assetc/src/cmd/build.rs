@@ -44,6 +44,9 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
     for w in &report.warnings {
         ui::warning(&w.to_string());
     }
+    for n in &report.notes {
+        ui::note(&n.to_string());
+    }
     let elapsed = started.elapsed();
     if args.json {
         let json = serde_json::json!({
@@ -59,7 +62,7 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
             t.identity_bytes - t.encoded_bytes.min(t.identity_bytes)
         });
         eprintln!(
-            "built {} files ({} fingerprinted, {} entry points), {}{}, {} warning{} in {:.2}s{} → `{}`",
+            "built {} files ({} fingerprinted, {} entry points), {}{}, {} warning{}{} in {:.2}s{} → `{}`",
             report.files,
             report.fingerprinted,
             report.entry_points,
@@ -67,6 +70,11 @@ pub fn run(args: BuildArgs, config: &Config) -> anyhow::Result<ExitCode> {
             if saved > 0 { format!(" (br saves {})", ui::bytes(saved)) } else { String::new() },
             report.warnings.len(),
             if report.warnings.len() == 1 { "" } else { "s" },
+            match report.notes.len() {
+                0 => String::new(),
+                1 => ", 1 note".into(),
+                n => format!(", {n} notes"),
+            },
             elapsed.as_secs_f64(),
             if report.changed { String::new() } else { " (unchanged)".into() },
             options.output.display(),

@@ -50,6 +50,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
     let settings::Serve {
         root,
         bind,
+        prefix,
         workers,
         access_log,
         options,
@@ -69,7 +70,7 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         build.route_count(),
         build.older_generations().len()
     );
-    let mount = Mount::new("/", build).access_log(access_log);
+    let mount = Mount::new(&prefix, build).access_log(access_log);
     // Stopped when `run` returns, after the server.
     let watcher = Watcher::start(mount.clone(), watch_interval);
     let reload = watcher.handle();

@@ -1,4 +1,4 @@
-//! Load and hash: each source read once. Text (HTML, CSS, JS, maps, manifests) is held in
+//! Load and hash: each source read once. Text (HTML, CSS, JS, JSON, web manifests) is held in
 //! memory to be scanned and rewritten; every other file is hashed as a stream and copied
 //! (verified against this hash) when written.
 

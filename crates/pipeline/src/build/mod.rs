@@ -1,16 +1,19 @@
 //! The build, as a list of phases, one module each: options (validation) → walk → load and
-//! hash → resolve references → naming, leaves first → manifest → (unless nothing changed)
-//! write the staged tree with variants and kept generations → swap it in.
+//! hash → resolve references → naming, leaves first → runtime-URL notes → manifest →
+//! (unless nothing changed) write the staged tree with variants and kept generations, and
+//! the logical paths if asked → swap it in.
 
 pub mod compress;
 pub mod entry_points;
 pub mod graph;
 mod load;
+pub(crate) mod logical_paths;
 mod manifest;
 mod naming;
 pub mod options;
 pub mod patterns;
 mod resolve;
+mod runtime_urls;
 pub mod walk;
 mod write;
 
@@ -24,7 +27,7 @@ use crate::build::naming::{name_all, NamingContext};
 pub use crate::build::options::BuildOptions;
 use crate::build::resolve::{scan, Resolver};
 use crate::build::walk::walk;
-use crate::error::{BuildError, Warning};
+use crate::error::{BuildError, Note, Warning};
 use crate::output::records::Records;
 use crate::output::staging::{tidy, Staging};
 
@@ -42,6 +45,9 @@ pub struct BuildReport {
     /// Per coding: how many variants, and their total size.
     pub variants: BTreeMap<String, VariantTotals>,
     pub warnings: Vec<Warning>,
+    /// What may be fine but deserves a look (`--strict` ignores notes): strings in code
+    /// that name files the build renames. None when logical paths are written.
+    pub notes: Vec<Note>,
     /// False when the result equalled the previous build, which was left untouched.
     pub changed: bool,
     /// Files taken over from the previous build (hard-linked, not rewritten or recompressed).
@@ -115,7 +121,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         })
         .collect::<Result<_, _>>()?;
 
-    let resolver = Resolver::new(&nodes);
+    let resolver = Resolver::new(&nodes, &v.base_url);
     let scans: Vec<_> = nodes
         .par_iter()
         .map(|node| scan(node, &resolver, v.ignored.as_ref()))
@@ -138,8 +144,20 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         options,
     };
     let named = name_all(&ctx, &mut warnings)?;
+    // Naming warns too (an already-hashed file whose bytes had to change), and `--strict`
+    // means any warning.
+    if options.strict && !warnings.is_empty() {
+        return Err(BuildError::Strict { warnings });
+    }
 
-    let config_key = options.compress.key();
+    // Runtime URLs load from any host once logical paths are written: no note then.
+    let notes = if options.logical_paths == options::LogicalPaths::None {
+        runtime_urls::runtime_urls(&nodes, &named, &resolver)
+    } else {
+        Vec::new()
+    };
+
+    let config_key = options.config_key();
     let reusable = previous
         .as_ref()
         .map(|p| p.reusable(&config_key))
@@ -162,6 +180,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
         entry_points: nodes.iter().filter(|n| n.entry_point).count(),
         warnings,
+        notes,
         ..BuildReport::default()
     };
     if let Some(prev) = &previous {
@@ -196,6 +215,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &manifest,
         options,
     )?;
+    logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;
     staging.commit()?;
 
     report.written = tree.written;

@@ -93,7 +93,8 @@ pub(crate) fn name_all(
                 if cycle {
                     name_cycle(ctx, members, &named)
                 } else {
-                    name_one(ctx, members[0], &named, None).map(|(n, w)| vec![(members[0], n, w)])
+                    name_one(ctx, members[0], &named, Rule::Alone)
+                        .map(|(n, w)| vec![(members[0], n, w)])
                 }
             })
             .collect::<Result<_, _>>()?;
@@ -108,13 +109,26 @@ pub(crate) fn name_all(
         .collect())
 }
 
-/// Names a node whose dependencies are all named (`named` holds them). A member of a cycle
-/// gets the fingerprint computed for it over the whole cycle.
+/// How a node is named: alone, from the digest of its own final bytes, or as a member of a
+/// cycle, from the fingerprint computed for it over the whole cycle.
+#[derive(Clone, Copy)]
+enum Rule<'a> {
+    Alone,
+    Cycle {
+        fingerprint: &'a str,
+        /// An already-hashed member that the cycle lets keep its name: it keeps it if its
+        /// bytes come out unchanged (the other members were rewritten on that assumption,
+        /// which `name_cycle` checks).
+        keep: bool,
+    },
+}
+
+/// Names a node whose dependencies are all named (`named` holds them).
 fn name_one(
     ctx: &NamingContext<'_>,
     i: usize,
     named: &[Option<Named>],
-    cycle_fingerprint: Option<&str>,
+    rule: Rule<'_>,
 ) -> Result<(Named, Option<Warning>), BuildError> {
     let node = &ctx.nodes[i];
     let logical = &node.source.logical;
@@ -147,17 +161,29 @@ fn name_one(
         (None, Content::File { head, .. }) => head.as_slice(),
         (None, Content::Text(_)) => &[][..],
     };
+    let unchanged = match (&bytes, &node.content) {
+        (Some(b), Content::Text(original)) => b == original,
+        _ => true,
+    };
+    let own_fingerprint;
+    let fingerprint = match rule {
+        Rule::Cycle { fingerprint, .. } => fingerprint,
+        Rule::Alone => {
+            own_fingerprint = fingerprint(&digest);
+            own_fingerprint.as_str()
+        }
+    };
+    // An already-hashed file keeps its name while its bytes are its own; in a cycle, only
+    // the members `name_cycle` lets keep theirs.
+    let may_keep = match rule {
+        Rule::Alone => node.already_hashed,
+        Rule::Cycle { keep, .. } => keep,
+    };
     let mut warning = None;
-    let served = if node.entry_point {
+    let served = if node.entry_point || (may_keep && unchanged) {
         logical.clone()
-    } else if node.already_hashed && cycle_fingerprint.is_none() {
-        let unchanged = match (&bytes, &node.content) {
-            (Some(b), Content::Text(original)) => b == original,
-            _ => true,
-        };
-        if unchanged {
-            logical.clone()
-        } else {
+    } else {
+        if node.already_hashed {
             // Its name no longer covers its bytes: fingerprint it after all, so no browser
             // keeps stale bytes under a name it was told never changes.
             warning = Some(Warning {
@@ -168,10 +194,8 @@ fn name_one(
                     message: "marked as already hashed, but it references files assetc renames, so it is fingerprinted too".into(),
                 },
             });
-            fingerprinted_name(logical, &fingerprint(&digest))
         }
-    } else {
-        fingerprinted_name(logical, cycle_fingerprint.unwrap_or(&fingerprint(&digest)))
+        fingerprinted_name(logical, fingerprint)
     };
     // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
     // attributes; otherwise `write_entry` computes it for the files it writes, and a
@@ -198,6 +222,14 @@ fn name_one(
 /// Names the members of a cycle as one unit: their fingerprints derive from the content of
 /// the whole component (with references inside the cycle as written), so a change to any
 /// member renames every member, deterministically.
+///
+/// Already-hashed members (a bundler's chunks, which nearly always import each other) keep
+/// their names as long as their bytes stay their own: that is, unless they reference a file
+/// assetc renames, inside the cycle or out. Which members can keep theirs is the largest set
+/// closed under that rule (found by removing, until nothing changes, every member that
+/// references a renamed one), then checked against the bytes each member really comes out
+/// with; a member whose bytes changed anyway is renamed and the cycle named again, so the
+/// loop ends after at most one round per member.
 fn name_cycle(
     ctx: &NamingContext<'_>,
     members: &[usize],
@@ -205,41 +237,99 @@ fn name_cycle(
 ) -> Result<Vec<(usize, Named, Option<Warning>)>, BuildError> {
     let mut hasher = Sha256::new();
     for &i in members {
-        let (partial, _) = name_one(ctx, i, named, Some("-"))?;
+        // References inside the cycle are left as written here (`named` has no member yet).
+        let (partial, _) = name_one(ctx, i, named, Rule::Alone)?;
         let logical = ctx.nodes[i].source.logical.as_str();
         hasher.update((logical.len() as u64).to_le_bytes());
         hasher.update(logical.as_bytes());
         hasher.update(partial.digest);
     }
     let component_digest: Digest = hasher.finalize().into();
-    let mut scratch = named.to_vec();
-    let mut fingerprints = Vec::with_capacity(members.len());
-    for &i in members {
-        let mut h = Sha256::new();
-        h.update(component_digest);
-        h.update(ctx.nodes[i].source.logical.as_str().as_bytes());
-        let fp = fingerprint(&h.finalize().into());
-        let node = &ctx.nodes[i];
-        let served = if node.entry_point {
-            node.source.logical.clone()
-        } else {
-            fingerprinted_name(&node.source.logical, &fp)
-        };
-        scratch[i] = Some(Named {
-            served,
-            digest: [0; 32],
-            size: 0,
-            content_type: String::new(),
-            bytes: None,
-            integrity: None,
-        });
-        fingerprints.push(fp);
-    }
-    members
+    let fingerprints: Vec<String> = members
         .iter()
-        .zip(&fingerprints)
-        .map(|(&i, fp)| name_one(ctx, i, &scratch, Some(fp)).map(|(n, w)| (i, n, w)))
-        .collect()
+        .map(|&i| {
+            let mut h = Sha256::new();
+            h.update(component_digest);
+            h.update(ctx.nodes[i].source.logical.as_str().as_bytes());
+            fingerprint(&h.finalize().into())
+        })
+        .collect();
+    let position: std::collections::HashMap<usize, usize> =
+        members.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+    let mut keep: Vec<bool> = members
+        .iter()
+        .map(|&i| ctx.nodes[i].already_hashed && !ctx.nodes[i].entry_point)
+        .collect();
+    for _round in 0..=members.len() {
+        drop_keepers_of_renamed(ctx, members, named, &position, &mut keep);
+        let mut scratch = named.to_vec();
+        for (k, &i) in members.iter().enumerate() {
+            let node = &ctx.nodes[i];
+            let served = if node.entry_point || keep[k] {
+                node.source.logical.clone()
+            } else {
+                fingerprinted_name(&node.source.logical, &fingerprints[k])
+            };
+            scratch[i] = Some(Named {
+                served,
+                digest: [0; 32],
+                size: 0,
+                content_type: String::new(),
+                bytes: None,
+                integrity: None,
+            });
+        }
+        let results: Vec<(usize, Named, Option<Warning>)> = members
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let rule = Rule::Cycle {
+                    fingerprint: &fingerprints[k],
+                    keep: keep[k],
+                };
+                name_one(ctx, i, &scratch, rule).map(|(n, w)| (i, n, w))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut consistent = true;
+        for (k, (i, n, _)) in results.iter().enumerate() {
+            if keep[k] && n.served != ctx.nodes[*i].source.logical {
+                keep[k] = false;
+                consistent = false;
+            }
+        }
+        if consistent {
+            return Ok(results);
+        }
+    }
+    unreachable!("every inconsistent round renames a member, so the rounds end")
+}
+
+/// Clears `keep` for every member that references a file which does not keep its name:
+/// a member of the cycle that is not kept (and not an entry point), or a file outside it
+/// that was renamed; repeated until nothing changes.
+fn drop_keepers_of_renamed(
+    ctx: &NamingContext<'_>,
+    members: &[usize],
+    named: &[Option<Named>],
+    position: &std::collections::HashMap<usize, usize>,
+    keep: &mut [bool],
+) {
+    let renamed = |keep: &[bool], t: usize| match position.get(&t) {
+        Some(&k) => !keep[k] && !ctx.nodes[t].entry_point,
+        None => named[t]
+            .as_ref()
+            .is_some_and(|n| n.served != ctx.nodes[t].source.logical),
+    };
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for (k, &i) in members.iter().enumerate() {
+            if keep[k] && ctx.nodes[i].references.iter().any(|&t| renamed(keep, t)) {
+                keep[k] = false;
+                changed = true;
+            }
+        }
+    }
 }
 
 /// Rewrites a text file's references to the served names of their targets.
@@ -300,4 +390,151 @@ fn new_reference(
     } else {
         local.under_base(base_url, served.as_str())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use assetc_core::Manifest;
+
+    use crate::build::{build, BuildOptions, BuildReport};
+
+    /// Builds `files` with `--already-hashed assets/**`: the report, the manifest, and the
+    /// served file's text by logical path.
+    fn build_hashed(files: &[(&str, &str)]) -> (BuildReport, Manifest, impl Fn(&str) -> String) {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join("in").join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let mut options = BuildOptions::new(dir.path().join("in"), dir.path().join("out"), 0);
+        options.already_hashed = vec!["assets/**".into()];
+        options.compress.codings.clear();
+        let report = build(&options).unwrap();
+        let manifest =
+            Manifest::from_json(&fs::read(dir.path().join("out/assetc-manifest.json")).unwrap())
+                .unwrap();
+        let out = dir.path().join("out");
+        let paths = manifest.entries.clone();
+        let text = move |logical: &str| {
+            let _keep = &dir;
+            fs::read_to_string(out.join(&paths[logical].path)).unwrap()
+        };
+        (report, manifest, text)
+    }
+
+    fn served<'m>(manifest: &'m Manifest, logical: &str) -> &'m str {
+        &manifest.entries[logical].path
+    }
+
+    #[test]
+    fn a_cycle_of_already_hashed_chunks_keeps_every_name() {
+        let (report, m, _) = build_hashed(&[
+            (
+                "index.html",
+                r#"<script type="module" src="/assets/a-AAAAAAAA.js"></script>"#,
+            ),
+            (
+                "assets/a-AAAAAAAA.js",
+                r#"import("./b-BBBBBBBB.js"); import "./d-DDDDDDDD.js"; export const x = 1;"#,
+            ),
+            (
+                "assets/b-BBBBBBBB.js",
+                r#"import { x } from "./a-AAAAAAAA.js";"#,
+            ),
+            ("assets/d-DDDDDDDD.js", "export {};"),
+        ]);
+        assert_eq!(report.warnings, []);
+        for logical in [
+            "assets/a-AAAAAAAA.js",
+            "assets/b-BBBBBBBB.js",
+            "assets/d-DDDDDDDD.js",
+        ] {
+            assert_eq!(served(&m, logical), logical);
+            assert!(m.entries[logical].immutable, "{logical} is still immutable");
+        }
+    }
+
+    #[test]
+    fn a_cycle_member_whose_bytes_change_is_renamed_and_so_is_what_names_it() {
+        // b imports a file assetc renames, so b's bytes change and it needs a new name; a
+        // names b, so a's bytes change too, and c names a: the change reaches every member,
+        // and each gets the warning an acyclic already-hashed file gets.
+        let (report, m, _) = build_hashed(&[
+            (
+                "assets/a-AAAAAAAA.js",
+                r#"import "./b-BBBBBBBB.js"; import "./c-CCCCCCCC.js";"#,
+            ),
+            (
+                "assets/b-BBBBBBBB.js",
+                r#"import "./a-AAAAAAAA.js"; import "../plain.js";"#,
+            ),
+            ("assets/c-CCCCCCCC.js", r#"import "./a-AAAAAAAA.js";"#),
+            ("plain.js", "1"),
+        ]);
+        let a = served(&m, "assets/a-AAAAAAAA.js");
+        let b = served(&m, "assets/b-BBBBBBBB.js");
+        let c = served(&m, "assets/c-CCCCCCCC.js");
+        for (logical, served) in [("a-AAAAAAAA", a), ("b-BBBBBBBB", b), ("c-CCCCCCCC", c)] {
+            assert!(
+                served.starts_with(&format!("assets/{logical}.")),
+                "{served}"
+            );
+            assert_ne!(served, format!("assets/{logical}.js"));
+        }
+        let mut warned: Vec<&str> = report.warnings.iter().map(|w| w.file.as_str()).collect();
+        warned.sort_unstable();
+        assert_eq!(
+            warned,
+            [
+                "assets/a-AAAAAAAA.js",
+                "assets/b-BBBBBBBB.js",
+                "assets/c-CCCCCCCC.js"
+            ]
+        );
+        assert!(report.warnings[0]
+            .to_string()
+            .contains("marked as already hashed"));
+    }
+
+    #[test]
+    fn only_the_members_that_reach_a_renamed_file_are_renamed() {
+        // p ↔ q, named by a file assetc renames (r imports q): being named by a renamed file
+        // changes no byte of p or q, so they keep their names.
+        let (report, m, _) = build_hashed(&[
+            ("assets/p-PPPPPPPP.js", r#"import "./q-QQQQQQQQ.js";"#),
+            ("assets/q-QQQQQQQQ.js", r#"import "./p-PPPPPPPP.js";"#),
+            ("r.js", r#"import "./assets/q-QQQQQQQQ.js";"#),
+        ]);
+        assert_eq!(report.warnings, []);
+        assert_eq!(served(&m, "assets/p-PPPPPPPP.js"), "assets/p-PPPPPPPP.js");
+        assert_eq!(served(&m, "assets/q-QQQQQQQQ.js"), "assets/q-QQQQQQQQ.js");
+        assert_ne!(served(&m, "r.js"), "r.js");
+    }
+
+    #[test]
+    fn a_mixed_cycle_renames_the_plain_member_and_the_hashed_one_that_names_it() {
+        let (report, m, text) = build_hashed(&[
+            ("assets/a-AAAAAAAA.js", r#"import "../plain.js";"#),
+            ("plain.js", r#"import "./assets/a-AAAAAAAA.js";"#),
+        ]);
+        let a = served(&m, "assets/a-AAAAAAAA.js").to_owned();
+        let plain = served(&m, "plain.js").to_owned();
+        assert_ne!(a, "assets/a-AAAAAAAA.js");
+        assert_ne!(plain, "plain.js");
+        assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+        assert_eq!(report.warnings[0].file, "assets/a-AAAAAAAA.js");
+        // Each names the other's new name.
+        let file = |served: &str| served.rsplit('/').next().unwrap().to_owned();
+        assert_eq!(
+            text("plain.js"),
+            format!(r#"import "./assets/{}";"#, file(&a))
+        );
+        assert_eq!(
+            text("assets/a-AAAAAAAA.js"),
+            format!(r#"import "../{}";"#, file(&plain))
+        );
+    }
 }

@@ -21,6 +21,40 @@ pub const DEFAULT_KEEP: usize = 2;
 /// Generations kept by age: any younger than this many seconds (an hour).
 pub const DEFAULT_KEEP_AGE: i64 = 3600;
 
+/// Whether the output also holds every renamed file (and its variants) at its logical path,
+/// for static hosts: code that fetches a file by a name it built at run time (a runtime URL,
+/// which no rewriter can see) then gets it from nginx, a CDN or a bucket as it does from
+/// `assetc serve`, which answers logical paths itself. Such a copy is revalidated, never
+/// immutable: a static host must send it with `Cache-Control: no-cache`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogicalPaths {
+    /// Only the served names (the default).
+    #[default]
+    None,
+    /// Hard links to the served files: no space taken, and `rsync -H`, `tar` and `cp -a`
+    /// keep them linked.
+    Link,
+    /// Copies, for file systems or tools that cannot take hard links.
+    Copy,
+}
+
+impl LogicalPaths {
+    /// The spelling of the flag's value and of the records.
+    pub fn token(self) -> &'static str {
+        match self {
+            LogicalPaths::None => "none",
+            LogicalPaths::Link => "link",
+            LogicalPaths::Copy => "copy",
+        }
+    }
+
+    pub fn from_token(token: &str) -> Option<Self> {
+        [LogicalPaths::None, LogicalPaths::Link, LogicalPaths::Copy]
+            .into_iter()
+            .find(|m| m.token() == token)
+    }
+}
+
 /// What to build and how.
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -44,6 +78,8 @@ pub struct BuildOptions {
     pub ignore_references: Vec<String>,
     /// Add `integrity` to local scripts and stylesheets in HTML.
     pub sri: bool,
+    /// Also write renamed files at their logical paths (default: no).
+    pub logical_paths: LogicalPaths,
     pub compress: CompressOptions,
     /// The build's time in seconds since the Unix epoch (`SOURCE_DATE_EPOCH` when set):
     /// what Last-Modified says for new bytes.
@@ -75,6 +111,7 @@ impl BuildOptions {
             already_hashed: Vec::new(),
             ignore_references: Vec::new(),
             sri: false,
+            logical_paths: LogicalPaths::None,
             compress: CompressOptions::default(),
             build_time,
             now: build_time,
@@ -83,6 +120,33 @@ impl BuildOptions {
             threads: None,
             inject_html: None,
         }
+    }
+}
+
+/// The separator of the logical-paths part of a generation's config key.
+const LOGICAL_PATHS_KEY: &str = " logical_paths=";
+
+impl BuildOptions {
+    /// What a generation records of the settings that shape the output's files beyond the
+    /// manifest: the compression key, then the logical paths when they are written (so a
+    /// build that only switches them is not taken for a no-op, and an older output's key,
+    /// without them, still reads as `none`).
+    pub(crate) fn config_key(&self) -> String {
+        match self.logical_paths {
+            LogicalPaths::None => self.compress.key(),
+            mode => format!("{}{LOGICAL_PATHS_KEY}{}", self.compress.key(), mode.token()),
+        }
+    }
+}
+
+/// A generation's config key split into its compression key and its logical paths.
+pub(crate) fn split_config_key(key: &str) -> (&str, LogicalPaths) {
+    match key.split_once(LOGICAL_PATHS_KEY) {
+        Some((compress, mode)) => (
+            compress,
+            LogicalPaths::from_token(mode).unwrap_or(LogicalPaths::None),
+        ),
+        None => (key, LogicalPaths::None),
     }
 }
 

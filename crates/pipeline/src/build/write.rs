@@ -110,7 +110,7 @@ pub(crate) fn write_records(
     let mut generations = vec![Generation {
         built_at: options.now,
         id: id.clone(),
-        config: options.compress.key(),
+        config: options.config_key(),
     }];
     if let Some(prev) = previous {
         generations.extend(prev.generations.iter().filter(|g| g.id != id).cloned());

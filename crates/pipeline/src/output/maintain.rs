@@ -15,12 +15,15 @@ use assetc_core::{Manifest, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256};
 
+use crate::build::logical_paths;
+use crate::build::options::LogicalPaths;
 use crate::error::BuildError;
 use crate::output::records::Records;
 use crate::output::staging::lock;
 
 /// Every file a set of generations needs: the current build's entries (entry points
-/// included) and the fingerprinted files of the others, with their variants.
+/// included, and its logical paths if it wrote them) and the fingerprinted files of the
+/// others, with their variants.
 fn needed(
     records: &Records,
     manifests: &BTreeMap<String, Manifest>,
@@ -28,6 +31,14 @@ fn needed(
 ) -> BTreeMap<String, Expected> {
     let mut files = BTreeMap::new();
     add_entries(&mut files, &records.manifest, false);
+    // The current build's logical paths, when it wrote them: each is what its served file is.
+    if records.logical_paths() != LogicalPaths::None {
+        for (served, logical) in logical_paths::pairs(&records.manifest) {
+            if let Some(expected) = files.get(&served).cloned() {
+                files.entry(logical).or_insert(expected);
+            }
+        }
+    }
     for id in ids {
         if let Some(m) = manifests.get(*id) {
             add_entries(&mut files, m, true);

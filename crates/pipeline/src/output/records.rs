@@ -12,6 +12,7 @@ use assetc_core::generations::{
 };
 use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
 
+use crate::build::options::{split_config_key, LogicalPaths};
 use crate::error::BuildError;
 
 /// The build in a directory, as its records describe it.
@@ -67,6 +68,12 @@ impl Records {
         self.generations.first().map(|g| g.config.as_str())
     }
 
+    /// Whether the current build holds its renamed files at their logical paths too.
+    pub fn logical_paths(&self) -> LogicalPaths {
+        self.config_key()
+            .map_or(LogicalPaths::None, |key| split_config_key(key).1)
+    }
+
     /// The manifest of a kept generation; None when it is missing or unreadable (an older
     /// generation's problem never stops the work on the newest).
     pub fn generation_manifest(&self, id: &str) -> Option<Manifest> {
@@ -86,7 +93,9 @@ impl Records {
     /// `config_key` (so their variants are what a build with that key would write): the
     /// current build's first, then the older generations'.
     pub fn reusable(&self, config_key: &str) -> HashMap<String, Entry> {
-        if self.config_key() != Some(config_key) {
+        // Only the compression part matters: the logical paths are links to the same files.
+        let compress = |key: &str| split_config_key(key).0.to_owned();
+        if self.config_key().map(compress) != Some(compress(config_key)) {
             return HashMap::new();
         }
         let mut map: HashMap<String, Entry> = HashMap::new();

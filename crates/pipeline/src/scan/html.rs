@@ -8,7 +8,7 @@ use lol_html::html_content::{ContentType, Element, TextChunk};
 use lol_html::{element, text, AsciiCompatibleEncoding, HtmlRewriter, Settings};
 
 use crate::scan::css::scan_css;
-use crate::scan::js::scan_js;
+use crate::scan::js::{scan_js, string_literals_where};
 use crate::scan::json_refs::scan_json;
 use crate::scan::reference::{Edit, FoundRef, RewriteError, Role};
 use crate::scan::text_ref::{splice, LineIndex, TextRef};
@@ -266,6 +266,80 @@ pub fn rewrite_html(
     run_rewriter(html, settings, 256)
 }
 
+/// The strings of every inline `<script>` (classic, module, JSON of any type, import map)
+/// that are not references the build rewrites, located in the document (`span` and
+/// line/column are the document's): what `build/runtime_urls.rs` reads for file names code
+/// fetches at run time. A classic script's `import()` is among them, since only module
+/// scripts are rewritten. `keep` filters them as written ([`string_literals_where`]).
+pub fn inline_script_strings(
+    html: &[u8],
+    encoding: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<TextRef>, RewriteError> {
+    let encoding = ascii_compatible(encoding)?;
+    let source = String::from_utf8_lossy(html);
+    let lines = LineIndex::new(&source);
+    // The kind of the script being read, None outside scripts and for `src` ones.
+    let kind: Cell<Option<Embedded>> = Cell::new(None);
+    let pending = RefCell::new(Pending {
+        text: String::new(),
+        start: None,
+    });
+    let strings = RefCell::new(Vec::new());
+    let settings = Settings {
+        element_content_handlers: vec![
+            element!("script", |el| {
+                let kind_of = match el.get_attribute("type") {
+                    _ if el.get_attribute("src").is_some() => None,
+                    Some(t) if t.trim().eq_ignore_ascii_case("module") => {
+                        Some(Embedded::ModuleScript)
+                    }
+                    Some(t) if t.trim().eq_ignore_ascii_case("importmap") => {
+                        Some(Embedded::ImportMap)
+                    }
+                    _ => Some(Embedded::None),
+                };
+                kind.set(kind_of);
+                Ok(())
+            }),
+            text!("script", |chunk| {
+                let Some(kind) = kind.get() else {
+                    return Ok(());
+                };
+                let mut p = pending.borrow_mut();
+                p.start.get_or_insert(chunk.source_location().bytes().start);
+                p.text.push_str(chunk.as_str());
+                if !chunk.last_in_text_node() {
+                    return Ok(());
+                }
+                let text = std::mem::take(&mut p.text);
+                let start = p.start.take().unwrap_or(0);
+                let rewritten: Vec<std::ops::Range<usize>> = match kind {
+                    Embedded::ModuleScript => scan_js(&text).into_iter().map(|r| r.span).collect(),
+                    Embedded::ImportMap => scan_json(&text, IMPORT_MAP_PATHS)
+                        .map(|refs| refs.into_iter().map(|r| r.span).collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
+                let mut out = strings.borrow_mut();
+                for mut r in string_literals_where(&text, &keep) {
+                    if rewritten.contains(&r.span) {
+                        continue;
+                    }
+                    r.span = start + r.span.start..start + r.span.end;
+                    (r.line, r.column) = lines.line_column(r.span.start);
+                    out.push(r);
+                }
+                Ok(())
+            }),
+        ],
+        encoding,
+        ..Settings::new()
+    };
+    run_rewriter(html, settings, 0)?;
+    Ok(strings.into_inner())
+}
+
 /// A document's charset label as the encoding lol_html needs.
 fn ascii_compatible(label: &str) -> Result<AsciiCompatibleEncoding, RewriteError> {
     encoding_rs::Encoding::for_label(label.as_bytes())
@@ -452,6 +526,35 @@ pub fn decode_char_refs(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inline_script_strings_are_those_of_every_inline_script_but_its_rewritten_references() {
+        let html = r#"<p title="a.png">x</p>
+<script id="__config" type="application/json">{"search": "assets/w.js"}</script>
+<script>fetch("data.json"); import("./lazy.js")</script>
+<script type="module">import "./m.js"; const u = "img/u.svg";</script>
+<script type="importmap">{"imports": {"app": "./app.js"}}</script>
+<script src="s.js">"ignored"</script>"#;
+        let strings = inline_script_strings(html.as_bytes(), "utf-8", |_| true).unwrap();
+        let found: Vec<(&str, u32, u32)> = strings
+            .iter()
+            .map(|s| (s.value.as_str(), s.line, s.column))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("search", 2, 49),
+                ("assets/w.js", 2, 59),
+                ("data.json", 3, 16),
+                // A classic script's import() is not rewritten, so it is a runtime URL.
+                ("./lazy.js", 3, 37),
+                ("img/u.svg", 4, 51),
+                ("imports", 5, 28),
+                ("app", 5, 40),
+            ]
+        );
+        assert_eq!(&html[strings[1].span.clone()], "assets/w.js");
+    }
 
     fn refs(html: &str) -> Vec<(String, u32, u32)> {
         let mut found = Vec::new();

@@ -1,5 +1,5 @@
 //! Finds the URL-valued strings at given paths of a JSON document (a web app manifest's icons,
-//! a source map's `file`), with the exact byte span of each value, so the build can rewrite
+//! an import map's addresses), with the exact byte span of each value, so the build can rewrite
 //! them without re-serializing (and so reformatting) the rest of the document.
 //!
 //! A deserializer gives values but not where they sit, hence this small strict JSON lexer and
@@ -17,7 +17,9 @@ pub const WEB_MANIFEST_PATHS: &[&str] = &[
     "shortcuts[].icons[].src",
 ];
 
-/// The field of a source map naming the file it maps.
+/// The field of a source map naming the file it maps: a name, not a URL (ECMA-426), so the
+/// build never reads it as a reference ([`crate::scan::Format::SourceMap`]); kept for the
+/// scanner's tests and fuzz checks, and for callers that want to read it.
 pub const SOURCE_MAP_PATHS: &[&str] = &["file"];
 
 /// The document is not valid JSON (RFC 8259); `line` and `column` (1-based, in characters)

@@ -20,10 +20,14 @@ pub(super) enum Token<'s> {
     Str(Literal),
     /// A terminated template literal without substitutions.
     Template(Literal),
+    /// The text of a template literal before, between or after its substitutions
+    /// (`` `${base}/search/index.json` `` has `/search/index.json`): `start..end` is the text
+    /// alone, without the delimiters (`` ` ``, `${`, `}`).
+    TemplatePart(Literal),
     /// A one-byte punctuator (multi-byte operators arrive as several).
     Punct(u8),
-    /// Anything else the recognizer never needs to see inside: numbers, regexes, template
-    /// pieces around substitutions, `...`, `++`, private names, unterminated literals.
+    /// Anything else the recognizer never needs to see inside: numbers, regexes, `...`,
+    /// `++`, private names, unterminated literals.
     Other,
 }
 
@@ -119,9 +123,9 @@ impl<'s> Lexer<'s> {
             }
             b'}' if self.braces.last() == Some(&Brace::Substitution) => {
                 self.braces.pop();
-                let (_, opened_substitution) = self.template(start);
+                let (token, opened_substitution) = self.template(start);
                 regex_allowed = opened_substitution;
-                Token::Other
+                token
             }
             b'{' => {
                 self.braces.push(if self.block_may_start {
@@ -319,18 +323,26 @@ impl<'s> Lexer<'s> {
                     let token = if whole {
                         Token::Template(Literal { start, end: i + 1 })
                     } else {
-                        Token::Other
+                        Token::TemplatePart(Literal {
+                            start: start + 1,
+                            end: i,
+                        })
                     };
                     return (token, false);
                 }
                 b'$' if self.bytes.get(i + 1) == Some(&b'{') => {
                     self.braces.push(Brace::Substitution);
                     self.pos = i + 2;
-                    return (Token::Other, true);
+                    let part = Literal {
+                        start: start + 1,
+                        end: i,
+                    };
+                    return (Token::TemplatePart(part), true);
                 }
                 _ => i += 1,
             }
         }
+        // Unterminated: no part, as for an unterminated string.
         self.pos = self.bytes.len();
         (Token::Other, false)
     }

@@ -35,6 +35,66 @@ pub fn scan_js(source: &str) -> Vec<TextRef> {
     refs
 }
 
+/// Every string in `source` as the program sees it (escapes resolved), in source order:
+/// string literals, template literals, and the text around a template's substitutions.
+/// Code names a file it fetches at run time in one of these (`fetch("data.json")`, Vite's
+/// preload list, an asset URL a bundler inlined); `build/runtime_urls.rs` reads them for the
+/// ones that name files the build renames. Object keys are strings too. The argument of a
+/// CommonJS `require("…")` is not: a bundler or Node resolves it, no browser fetches it.
+pub fn string_literals(source: &str) -> Vec<TextRef> {
+    string_literals_where(source, |_| true)
+}
+
+/// [`string_literals`], only those whose text as written (escapes not resolved) `keep`
+/// accepts: a cheap test that spares decoding and locating the many strings of a bundle
+/// that cannot be what the caller looks for.
+pub fn string_literals_where(source: &str, keep: impl Fn(&str) -> bool) -> Vec<TextRef> {
+    let mut lexer = Lexer::new(source);
+    let mut strings = Vec::new();
+    // The two tokens before this one, for `require (`.
+    let mut before: [Option<Token<'_>>; 2] = [None, None];
+    while let Some(token) = lexer.next_token() {
+        let after_require = matches!(
+            before,
+            [
+                Some(Token::Name {
+                    text: "require",
+                    property: false
+                }),
+                Some(Token::Punct(b'('))
+            ]
+        );
+        before = [before[1], Some(token)];
+        if after_require {
+            continue;
+        }
+        let (span, quote) = match token {
+            Token::Str(l) => (
+                l.start + 1..l.end - 1,
+                char::from(source.as_bytes()[l.start]),
+            ),
+            Token::Template(l) => (l.start + 1..l.end - 1, '`'),
+            Token::TemplatePart(l) => (l.start..l.end, '`'),
+            _ => continue,
+        };
+        if !keep(&source[span.clone()]) {
+            continue;
+        }
+        let Some(value) = decode(&source[span.clone()], quote == '`') else {
+            continue;
+        };
+        strings.push(TextRef {
+            span,
+            value,
+            context: TextContext::JsString(quote),
+            line: 0,
+            column: 0,
+        });
+    }
+    locate(source, &mut strings);
+    strings
+}
+
 /// Where the recognizer is in one of the token sequences it looks for.
 #[derive(Debug, Clone, Copy)]
 enum State {

@@ -514,3 +514,30 @@ fn large_input_is_scanned_linearly() {
         started.elapsed()
     );
 }
+
+#[test]
+fn string_literals_are_every_string_template_and_template_part() {
+    let src = "const a = 'x.png', b = \"y\\u002ejs\";\nfetch(`${base}/search/index.json?v=${v}`); k = `w.svg`;\n// 'not.css'\n/'re.js'/.test(s);";
+    let strings = testkit::check(src, string_literals(src));
+    let found: Vec<(&str, u32, u32)> = strings
+        .iter()
+        .map(|s| (s.value.as_str(), s.line, s.column))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("x.png", 1, 12),
+            ("y.js", 1, 25),
+            ("", 2, 8),
+            ("/search/index.json?v=", 2, 15),
+            ("", 2, 40),
+            ("w.svg", 2, 49),
+        ]
+    );
+    assert_eq!(&src[strings[3].span.clone()], "/search/index.json?v=");
+    // Template parts are not tokens the recognizer reads: references are found as before.
+    assert_eq!(
+        values("import(`./a.js`); x = `${a}./b.js`; import(`./c${d}.js`);"),
+        ["./a.js"]
+    );
+}
