@@ -128,7 +128,7 @@ impl Build {
         let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
         let rules = Rules::new(&options.header_rules)?;
 
-        let beneath = Beneath::new(&root, &canonical_root).map_err(|source| LoadError::Root {
+        let beneath = Beneath::new(&canonical_root).map_err(|source| LoadError::Root {
             root: root.clone(),
             source,
         })?;
@@ -602,31 +602,24 @@ fn open_error(path: PathBuf, source: std::io::Error) -> LoadError {
 /// `openat2(RESOLVE_BENEATH)` from a descriptor of the root (the kernel refuses any `..`
 /// or symlink that leaves it); elsewhere by canonicalising and comparing prefixes.
 struct Beneath {
+    /// The canonical root, for the portable check.
+    canonical_root: PathBuf,
     #[cfg(target_os = "linux")]
     dir: std::os::fd::OwnedFd,
-    #[cfg(not(target_os = "linux"))]
-    root: PathBuf,
-    #[cfg(not(target_os = "linux"))]
-    canonical_root: PathBuf,
 }
 
 impl Beneath {
-    fn new(root: &Path, canonical_root: &Path) -> std::io::Result<Self> {
-        #[cfg(target_os = "linux")]
-        {
-            let _ = root;
-            use rustix::fs::{Mode, OFlags};
-            let dir = rustix::fs::open(
-                canonical_root,
-                OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?;
-            Ok(Self { dir })
-        }
-        #[cfg(not(target_os = "linux"))]
+    fn new(canonical_root: &Path) -> std::io::Result<Self> {
         Ok(Self {
-            root: root.to_path_buf(),
             canonical_root: canonical_root.to_path_buf(),
+            #[cfg(target_os = "linux")]
+            dir: rustix::fs::open(
+                canonical_root,
+                rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?,
         })
     }
 
@@ -654,27 +647,15 @@ impl Beneath {
     }
 
     fn open_portable(&self, served: &str) -> Result<File, Refused> {
-        let (root, canonical_root) = self.roots();
-        let canonical = root.join(served).canonicalize().map_err(Refused::Io)?;
-        if !canonical.starts_with(&canonical_root) {
+        let canonical = self
+            .canonical_root
+            .join(served)
+            .canonicalize()
+            .map_err(Refused::Io)?;
+        if !canonical.starts_with(&self.canonical_root) {
             return Err(Refused::Outside);
         }
         File::open(&canonical).map_err(Refused::Io)
-    }
-
-    #[cfg(target_os = "linux")]
-    fn roots(&self) -> (PathBuf, PathBuf) {
-        let dir = PathBuf::from(format!(
-            "/proc/self/fd/{}",
-            std::os::fd::AsRawFd::as_raw_fd(&self.dir)
-        ));
-        let canonical = std::fs::read_link(&dir).unwrap_or_else(|_| dir.clone());
-        (canonical.clone(), canonical)
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn roots(&self) -> (PathBuf, PathBuf) {
-        (self.root.clone(), self.canonical_root.clone())
     }
 }
 
