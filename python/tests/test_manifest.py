@@ -41,11 +41,15 @@ ODD_NAMES = [
 ]
 
 
-def odd_site(root: Path) -> None:
+def odd_site(root: Path, base_url: str = "/") -> None:
+    # Root-relative, every byte but `/` percent-encoded: the build decodes it back to `name`.
+    # Under a path base URL the site is served below it, so its root-relative references
+    # start with it (a bare `/img/...` would be outside the build); with an origin as the
+    # base they start at the host root.
+    root_path = base_url if base_url.startswith("/") else "/"
     rules = []
     for i, name in enumerate(ODD_NAMES):
-        # Root-relative, every byte but `/` percent-encoded: the build decodes it back to `name`.
-        rules.append(f'.i{i} {{ background: url("/{urllib.parse.quote(name, safe="/")}") }}')
+        rules.append(f'.i{i} {{ background: url("{root_path}{urllib.parse.quote(name, safe="/")}") }}')
     files = {name: f"bytes of {name}\n".encode() for name in ODD_NAMES}
     files["css/odd.css"] = "\n".join(rules) + "\n"
     write_tree(root / "src", files)
@@ -53,7 +57,7 @@ def odd_site(root: Path) -> None:
 
 @pytest.mark.parametrize("base_url", ["/", "/static/", "http://127.0.0.1:8000/assets/"])
 def test_url_encoding_is_the_builds_for_spaces_unicode_and_reserved_characters(tmp_path, base_url):
-    odd_site(tmp_path)
+    odd_site(tmp_path, base_url)
     build(tmp_path, base_url=base_url)
     m = assetc.Manifest.load(tmp_path / "build" / "assetc-manifest.json")
     css_path = tmp_path / "build" / m.entry("css/odd.css").path
