@@ -17,6 +17,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::BuildError;
 use crate::output::records::Records;
+use crate::output::refs::refs_path;
 use crate::output::staging::lock;
 
 /// Every file a set of generations needs: the current build's entries (entry points
@@ -146,6 +147,7 @@ pub fn clean(
     }
     for g in &removed {
         let _ = fs::remove_file(root.join(generation_manifest_path(&g.id)));
+        let _ = fs::remove_file(root.join(refs_path(&g.id)));
     }
     Ok(report)
 }
