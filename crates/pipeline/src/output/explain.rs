@@ -195,11 +195,23 @@ pub struct Changes {
 #[derive(Debug, Clone, Serialize)]
 pub struct Group {
     pub cause: RootCause,
-    pub renamed: Vec<String>,
+    pub renamed: Vec<Download>,
     /// The best-variant bytes of `renamed`: what a returning visitor downloads anew.
     pub bytes: u64,
-    pub revalidated: Vec<String>,
+    pub revalidated: Vec<Download>,
     pub revalidated_bytes: u64,
+}
+
+/// A file a returning visitor downloads again, as the newer generation serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Download {
+    /// The logical path.
+    pub path: String,
+    /// The served path.
+    pub served: String,
+    /// Its best representation (`identity`, `br`, `zstd`, `gzip`) and that one's size.
+    pub coding: String,
+    pub size: u64,
 }
 
 /// The smallest representation of an entry: its coding (`identity` when no variant is
@@ -552,6 +564,18 @@ impl Comparison {
     /// visitor (the renamed files' best variants).
     pub fn changes(&self) -> Changes {
         let best = |p: &str| self.files[p].new.as_ref().map_or(0, |n| n.best_size);
+        let download = |p: &str| {
+            let n = self.files[p]
+                .new
+                .as_ref()
+                .expect("a renamed or changed file is new");
+            Download {
+                path: p.to_owned(),
+                served: n.path.clone(),
+                coding: n.best_coding.clone(),
+                size: n.best_size,
+            }
+        };
         let of = |status| -> Vec<String> {
             self.files
                 .iter()
@@ -573,10 +597,10 @@ impl Comparison {
                         revalidated_bytes: 0,
                     });
                     if is_renamed {
-                        group.renamed.push(path.clone());
+                        group.renamed.push(download(path));
                         group.bytes += best(path);
                     } else {
-                        group.revalidated.push(path.clone());
+                        group.revalidated.push(download(path));
                         group.revalidated_bytes += best(path);
                     }
                 }
