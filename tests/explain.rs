@@ -1,11 +1,15 @@
 //! `assetc explain`: why names changed between generations, from the build directory alone
 //! (a copy without the sources too), in words and as the `--json` documented in
-//! ARCHITECTURE.md; `--changed` grouped by root cause with exact byte counts.
+//! ARCHITECTURE.md; `--changed` grouped by root cause with exact byte counts. And `assetc
+//! report`'s file: self-contained, outside the build, opened with `xdg-open` when asked
+//! (its rendering in Chromium is `tests/browser/report.test.mjs`).
 
 use std::collections::BTreeSet;
 use std::fs;
 
-use crate::common::{copy_tree, Tree};
+use std::time::{Duration, Instant};
+
+use crate::common::{assetc, copy_tree, Tree};
 
 /// The kept generations' ids, newest first.
 fn generations(t: &Tree) -> Vec<String> {
@@ -670,5 +674,157 @@ fn the_json_is_the_schema_architecture_md_documents() {
         changed,
         documented(&doc, "### `assetc explain --changed --json`"),
         "keys written (left) and documented in ARCHITECTURE.md (right) differ"
+    );
+}
+
+#[test]
+fn report_is_one_self_contained_file_outside_the_build() {
+    let t = Tree::new();
+    font_site(&t, &noise(3_000, 1));
+    t.build(&[]).success();
+    font_site(&t, &noise(3_000, 2));
+    t.build(&[]).success();
+    let run = t.run(&["report", "--root", "build"]);
+    run.success();
+    let html = fs::read_to_string(t.root().join("report.html")).unwrap();
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "wrote `report.html` ({:.1} KiB): 4 files of `build`\n",
+            html.len() as f64 / 1024.0
+        )
+    );
+    assert_eq!(run.stdout(), "");
+    assert!(html.starts_with("<!doctype html>\n"));
+    assert!(
+        html.contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src &#39;none&#39;; style-src &#39;sha256-"),
+        "a policy that forbids every request"
+    );
+    // Nothing to fetch: no external resource, every link an anchor in the page.
+    // (The script names the SVG namespace, which is no request.)
+    let without_namespace = html.replace("'http://www.w3.org/2000/svg'", "");
+    for needle in [
+        " src=", "<link", "<img", "<iframe", "url(", "@import", "http://", "https://",
+    ] {
+        assert!(
+            !without_namespace.contains(needle),
+            "the report has `{needle}`"
+        );
+    }
+    let hrefs: Vec<&str> = html.split("href=\"").skip(1).collect();
+    assert!(!hrefs.is_empty());
+    assert!(hrefs.iter().all(|h| h.starts_with('#')), "only anchors");
+    // The treemap has every file, with identity and best sizes, and marks the renamed ones.
+    for logical in t.manifest()["entries"].as_object().unwrap().keys() {
+        assert!(
+            html.contains(&format!("<title>{logical} · ")),
+            "`{logical}` is in the treemap"
+        );
+    }
+    assert!(html.contains("<title>fonts/body.woff2 · 2.9 KiB · not compressed</title>"));
+    assert_eq!(
+        html.matches(" chg\"").count(),
+        4,
+        "font, CSS and both pages changed"
+    );
+    // What changed and why, in words, as `explain` says it.
+    let chain = t.run(&["explain", "css/site.css"]).success().stdout();
+    let first = chain.lines().next().unwrap();
+    assert!(html.contains(first), "the chain of css/site.css: {first}");
+    assert!(html.contains("<b>fonts/body.woff2: its own bytes changed (3,000 → 3,000 bytes)</b>"));
+    // The report is not part of the build.
+    t.verify().success();
+}
+
+#[test]
+fn report_of_a_build_with_one_generation_says_there_is_nothing_to_compare() {
+    let t = Tree::new();
+    font_site(&t, &noise(100, 1));
+    t.build(&[]).success();
+    t.run(&["report", "--output", "out/r.html"]).failure(1);
+    fs::create_dir(t.root().join("out")).unwrap();
+    t.run(&["report", "--output", "out/r.html"]).success();
+    let html = fs::read_to_string(t.root().join("out/r.html")).unwrap();
+    assert!(html.contains("This build keeps no previous generation to compare with."));
+    assert!(html.contains("A first visit to <b>index.html</b> downloads 3 files"));
+}
+
+#[test]
+fn report_refuses_to_write_inside_the_build() {
+    let t = Tree::new();
+    font_site(&t, &noise(100, 1));
+    t.build(&[]).success();
+    let run = t.run(&["report", "--output", "build/css/report.html"]);
+    run.failure(1);
+    assert_eq!(
+        run.stderr(),
+        "error: `build/css/report.html` is inside the build `build`, which is deployed and served\nhint: write the report outside it, such as `--output report.html`\n"
+    );
+    assert!(!t.output().join("css/report.html").exists());
+    let missing = t.run(&["report", "--root", "absent"]);
+    missing.failure(1);
+    assert!(missing
+        .stderr()
+        .starts_with("error: cannot report on `absent`: "));
+}
+
+#[test]
+fn report_open_uses_xdg_open_when_there_is_one() {
+    let t = Tree::new();
+    font_site(&t, &noise(100, 1));
+    t.build(&[]).success();
+    let report = fs::canonicalize(t.root()).unwrap().join("report.html");
+
+    let empty = t.root().join("empty-path");
+    fs::create_dir(&empty).unwrap();
+    let none = assetc()
+        .current_dir(t.root())
+        .env("PATH", &empty)
+        .args(["report", "--open"])
+        .output()
+        .unwrap();
+    assert!(none.status.success());
+    assert!(
+        String::from_utf8_lossy(&none.stderr).ends_with(&format!(
+            "open `{}` in a browser (no `xdg-open` on PATH)\n",
+            report.display()
+        )),
+        "{}",
+        String::from_utf8_lossy(&none.stderr)
+    );
+
+    // A stand-in `xdg-open` that writes down what it was asked to open.
+    let bin = t.root().join("bin");
+    fs::create_dir(&bin).unwrap();
+    let opened = t.root().join("opened.txt");
+    let script = bin.join("xdg-open");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' \"$1\" > '{}.tmp' && /bin/mv '{0}.tmp' '{0}'\n",
+            opened.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let with = assetc()
+        .current_dir(t.root())
+        .env("PATH", &bin)
+        .args(["report", "--open"])
+        .output()
+        .unwrap();
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !opened.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        fs::read_to_string(&opened).unwrap(),
+        report.display().to_string()
     );
 }

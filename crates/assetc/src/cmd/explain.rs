@@ -218,7 +218,7 @@ fn at_text(at: &[assetc_pipeline::output::explain::At]) -> String {
 }
 
 /// A reason, after `because`, and the files it leads to.
-fn reason_text(reason: &Reason) -> (String, Vec<&str>) {
+pub(crate) fn reason_text(reason: &Reason) -> (String, Vec<&str>) {
     match reason {
         Reason::Bytes {
             old_size,
