@@ -828,3 +828,57 @@ fn report_open_uses_xdg_open_when_there_is_one() {
         report.display().to_string()
     );
 }
+
+#[test]
+fn an_added_and_a_removed_file_are_root_causes_in_words() {
+    let t = Tree::new();
+    t.file("css/a.css", "a { background: url(../img/old.png) }\n")
+        .file("css/b.css", "b { background: url(../img/new.png) }\n")
+        .file("img/old.png", "old")
+        .file(
+            "index.html",
+            "<link rel=stylesheet href=css/a.css><link rel=stylesheet href=css/b.css>\n",
+        );
+    // `img/new.png` is missing: the reference is left as written, with a warning.
+    t.build(&[]).success();
+    let (old_a, old_b, old_png) = (
+        t.served("css/a.css"),
+        t.served("css/b.css"),
+        t.served("img/old.png"),
+    );
+    t.remove("img/old.png").file("img/new.png", "new");
+    t.build(&[]).success();
+    let (a, b, png) = (
+        t.served("css/a.css"),
+        t.served("css/b.css"),
+        t.served("img/new.png"),
+    );
+    let ids = generations(&t);
+    let footer = format!("(generation {} since {})\n", ids[0], ids[1]);
+    assert_eq!(
+        t.run(&["explain", "css/a.css"]).success().stdout(),
+        format!(
+            "css/a.css: renamed {old_a} → {a}\n\
+             \x20 because it referenced img/old.png at css/a.css:1:21, which is gone (the reference is now left as written)\n\
+             \x20   img/old.png: removed (it was {old_png})\n\
+             root cause: img/old.png: removed (it had 3 bytes)\n{footer}"
+        )
+    );
+    assert_eq!(
+        t.run(&["explain", "css/b.css"]).success().stdout(),
+        format!(
+            "css/b.css: renamed {old_b} → {b}\n\
+             \x20 because it references img/new.png at css/b.css:1:21\n\
+             \x20   img/new.png: added as {png} (3 bytes)\n\
+             root cause: img/new.png: added (3 bytes)\n{footer}"
+        )
+    );
+    let c = json(
+        &t.run(&["explain", "--changed", "--json"])
+            .success()
+            .stdout(),
+    );
+    assert_eq!(c["added"], serde_json::json!(["img/new.png"]));
+    assert_eq!(c["removed"], serde_json::json!(["img/old.png"]));
+    assert_eq!(c["renamed"], serde_json::json!(["css/a.css", "css/b.css"]));
+}

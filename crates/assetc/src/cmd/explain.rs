@@ -273,8 +273,14 @@ pub(crate) fn cause_text(cause: &RootCause) -> String {
     };
     match cause.root.kind {
         RootKind::Bytes => format!("{path}: its own bytes changed{sizes}"),
-        RootKind::Added => format!("{path}: added{sizes}"),
-        RootKind::Removed => format!("{path}: removed{sizes}"),
+        RootKind::Added => format!(
+            "{path}: added ({} bytes)",
+            grouped(cause.new_size.unwrap_or(0))
+        ),
+        RootKind::Removed => format!(
+            "{path}: removed (it had {} bytes)",
+            grouped(cause.old_size.unwrap_or(0))
+        ),
         RootKind::Settings => "the build's settings changed".to_owned(),
     }
 }

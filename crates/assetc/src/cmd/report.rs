@@ -612,7 +612,7 @@ fn treemap_section(out: &mut String, files: &[File]) {
         root.insert(&parts, i, f.size);
     }
     out.push_str(
-        "<section id=map><h2>Treemap</h2><p>Every file by its size; hover for its identity and best compressed size, click for details. \
+        "<section id=map><h2>Treemap</h2><p>Every file by its size; hover for its identity and best compressed size (with JavaScript, click for details). \
          Outlined: changed since the previous generation.</p><div class=legend>",
     );
     for (k, name) in KINDS.iter().enumerate() {
