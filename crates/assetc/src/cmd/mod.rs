@@ -3,5 +3,7 @@
 
 pub mod build;
 pub mod dev;
+pub mod explain;
 pub mod maintain;
+pub mod report;
 pub mod serve;
