@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
@@ -213,10 +213,8 @@ impl Build {
         }
 
         // Routes, most specific first: a URL already taken is never overwritten.
-        let mut routes = Routes::with_capacity_and_hasher(
-            manifest.entries.len() * 2 + 16,
-            Default::default(),
-        );
+        let mut routes =
+            Routes::with_capacity_and_hasher(manifest.entries.len() * 2 + 16, Default::default());
         let mut unroutable = Vec::new();
         let route = |resource: &Arc<Resource>, url: &str, cache_control: &HeaderValue| {
             Route::Resource(ResourceRoute {
@@ -304,7 +302,9 @@ impl Build {
         // logical paths are the newest build's alone.
         let mut older_generations = Vec::new();
         let mut older_urls = 0;
-        let older = older.join().expect("reading the older manifests does not panic");
+        let older = older
+            .join()
+            .expect("reading the older manifests does not panic");
         for (id, old) in older {
             let mut missing = Vec::new();
             let mut urls = Vec::new();
@@ -612,7 +612,13 @@ impl Files<'_> {
             last_modified: entry.last_modified,
             last_modified_header: last_modified_header.clone(),
             len: entry.size,
-            body: self.load_file(&entry.path, entry.size, entry.immutable, &etag, in_memory[0])?,
+            body: self.load_file(
+                &entry.path,
+                entry.size,
+                entry.immutable,
+                &etag,
+                in_memory[0],
+            )?,
             etag,
         });
         for ((coding, variant), &in_memory) in variants.iter().zip(&in_memory[1..]) {
