@@ -19,6 +19,9 @@ pub struct CompressOptions {
     pub min_size: u64,
     /// A variant is kept only if it saves at least this share of the size (0.1 = 10 %).
     pub min_saving: f64,
+    /// RFC 9842 deltas: against the same logical path's bytes in up to this many of the
+    /// newest kept older generations (0: none). See `build::dictionary`.
+    pub dictionaries: usize,
 }
 
 impl Default for CompressOptions {
@@ -27,6 +30,7 @@ impl Default for CompressOptions {
             codings: Coding::ALL.to_vec(),
             min_size: 1024,
             min_saving: 0.1,
+            dictionaries: 1,
         }
     }
 }
@@ -37,10 +41,11 @@ impl CompressOptions {
     pub fn key(&self) -> String {
         let codings: Vec<&str> = self.codings.iter().map(|c| c.token()).collect();
         format!(
-            "codings={} min_size={} min_saving={}",
+            "codings={} min_size={} min_saving={} dictionaries={}",
             codings.join(","),
             self.min_size,
-            self.min_saving
+            self.min_saving,
+            self.dictionaries
         )
     }
 }

@@ -82,6 +82,7 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     // Development needs speed, not bandwidth: no precompression (names do not depend on it).
     options.compress = CompressOptions {
         codings: Vec::new(),
+        dictionaries: 0,
         ..CompressOptions::default()
     };
     options.inject_html = Some(format!(
