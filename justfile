@@ -58,6 +58,7 @@ test-deps:
     need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
     need curl curl                  # tests/serve.rs: the manual check, as a person runs it
     need wrk wrk                    # tests/hostile.rs: a thousand connections; `just soak`
+    need zstd zstd                  # tests/dictionaries.rs: decodes dcz deltas
     need /usr/bin/time time         # tests/faults.rs: the peak memory of a build
     need /usr/bin/chromium chromium # tests/browser
     need /usr/sbin/varnishd varnish # tests/cache.rs: Varnish in front of two replicas
