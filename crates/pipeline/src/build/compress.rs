@@ -50,29 +50,8 @@ impl CompressOptions {
     }
 }
 
-/// Whether a content type is worth compressing: text, JS, JSON, SVG, wasm, uncompressed
-/// fonts, source maps. Not images in compressed formats, woff/woff2, archives or media.
-pub fn compressible(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    media.starts_with("text/")
-        || matches!(
-            media,
-            "application/json"
-                | "application/manifest+json"
-                | "application/xml"
-                | "application/xhtml+xml"
-                | "application/rss+xml"
-                | "application/atom+xml"
-                | "application/wasm"
-                | "application/javascript"
-                | "image/svg+xml"
-                | "image/x-icon"
-                | "image/bmp"
-                | "font/ttf"
-                | "font/otf"
-                | "application/vnd.ms-fontobject"
-        )
-}
+/// The server decides which responses offer themselves as dictionaries by the same rule.
+pub use assetc_core::content_type::compressible;
 
 /// Compresses the file at `from` into `to`, streaming, and returns the encoded size and
 /// SHA-256.

@@ -104,6 +104,8 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     let server_options = Options {
         cache_control_immutable: "no-store".into(),
         cache_control_revalidate: "no-store".into(),
+        // Nothing is cached in development: a dictionary could never be used.
+        dictionaries: false,
         ..Options::default()
     };
     let served = Build::open(&output, &server_options)
