@@ -439,3 +439,53 @@ fn patterns_name_each_file_alone_and_only_fingerprinted_compressible_files_offer
     assert_eq!(res.status, 200);
     assert!(!res.has("use-as-dictionary"));
 }
+
+/// The delta keys of `js/app.js` in the manifest, and whether each one's file is there.
+fn delta_files(t: &Tree) -> Vec<(String, bool)> {
+    let m = t.manifest();
+    m["entries"]["js/app.js"]["variants"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.contains(':'))
+        .map(|(k, v)| {
+            let path = t.output().join(v["path"].as_str().unwrap());
+            (k[..3].to_owned(), path.exists())
+        })
+        .collect()
+}
+
+#[test]
+fn clean_keeps_the_listed_deltas_and_the_next_build_drops_those_whose_dictionary_is_gone() {
+    let (t, old_path, _) = two_versions();
+    let both = vec![("dcb".to_owned(), true), ("dcz".to_owned(), true)];
+    assert_eq!(delta_files(&t), both);
+    // Only the newest generation kept: the old file goes, the deltas it lists stay (a
+    // browser holding the old file can still use them), and the build verifies.
+    t.run(&["clean", "--root", "build", "--keep", "1", "--age", "0s"])
+        .success();
+    assert!(!t.output().join(&old_path).exists());
+    assert_eq!(delta_files(&t), both);
+    t.verify().success();
+    // The next build that writes anything (a no-op build leaves the output as it is) no
+    // longer keeps the dictionary's generation: no delta against it in its manifest. The
+    // files stay while the previous generation, which lists them, is kept, and go with it.
+    let listed = t.manifest();
+    t.file("img/a.svg", "<svg/>".repeat(500));
+    t.build(&[]).success();
+    assert_eq!(delta_files(&t), []);
+    let delta_paths: Vec<std::path::PathBuf> = listed["entries"]["js/app.js"]["variants"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.contains(':'))
+        .map(|(_, v)| t.output().join(v["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(delta_paths.len(), 2);
+    assert!(delta_paths.iter().all(|p| p.exists()));
+    t.verify().success();
+    t.run(&["clean", "--root", "build", "--keep", "1", "--age", "0s"])
+        .success();
+    assert!(delta_paths.iter().all(|p| !p.exists()));
+    t.verify().success();
+}
