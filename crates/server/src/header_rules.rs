@@ -22,6 +22,7 @@ const MANAGED_HEADERS: &[&str] = &[
     "last-modified",
     "location",
     "transfer-encoding",
+    "use-as-dictionary",
     "vary",
     "x-content-type-options",
 ];

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
-use assetc_core::url_ref::encode_segment;
+use assetc_core::url_ref::{encode_path, encode_segment};
 use assetc_core::{Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
 use base64::Engine;
 use rayon::prelude::*;
@@ -22,12 +22,16 @@ use crate::error::LoadError;
 use crate::handles::{identity, DiskFile, Handles};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
-use crate::http::negotiate::Coding;
+use crate::http::dictionary::{
+    around_fingerprint, destination, match_pattern, pattern_matches, resolve, use_as_dictionary,
+};
+use crate::http::negotiate::{Coding, DictCoding};
 use crate::http::path;
 use crate::options::{Options, NOT_FOUND_PAGE};
 use crate::preload::with_links;
 use crate::route::{
-    Body, Representation, Resource, ResourceRoute, Route, Routes, VARY_ACCEPT_ENCODING,
+    Body, Delta, Representation, Resource, ResourceRoute, Route, Routes, VARY_ACCEPT_ENCODING,
+    VARY_DICTIONARY,
 };
 use crate::stamp::Stamp;
 
@@ -223,6 +227,8 @@ impl Build {
                 extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
             })
         };
+        // Fingerprinted URLs: the ones that can offer themselves as dictionaries.
+        let mut fingerprinted: Vec<Box<str>> = Vec::new();
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
             if !routable(&entry.path) {
@@ -236,6 +242,9 @@ impl Build {
                 &revalidate
             };
             let r = route(&resources[logical.as_str()], &url, cc);
+            if entry.immutable && !routes.contains_key(url.as_str()) {
+                fingerprinted.push(url.as_str().into());
+            }
             routes.entry(url.into()).or_insert(r);
         }
         // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
@@ -327,6 +336,7 @@ impl Build {
                 match resource {
                     Ok(resource) => {
                         let r = route(&Arc::new(resource), &url, &immutable);
+                        fingerprinted.push(url.as_str().into());
                         routes.insert(url.into(), r);
                         older_urls += 1;
                     }
@@ -341,6 +351,10 @@ impl Build {
                 );
             }
             older_generations.push(id);
+        }
+
+        if options.dictionaries {
+            offer_dictionaries(&mut routes, &fingerprinted);
         }
 
         let fallback = match &options.spa_fallback {
@@ -406,6 +420,86 @@ fn release_free_memory() {
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// `Use-As-Dictionary` (RFC 9842 §2.1) on every fingerprinted URL of a compressible file
+/// named `stem.<fingerprint>.ext`, whose pattern no URL of another logical path matches:
+/// a browser then offers each version of a file only for later versions of the same file.
+/// A pattern that another file's URL matches (`app.*.js` and `app.min.<fp>.js`) is left
+/// out: a wrong offer costs the request a byte-identical fallback, but it also takes the
+/// place of the right dictionary in the browser's choice (§2.2: the longest match wins).
+fn offer_dictionaries(routes: &mut Routes, fingerprinted: &[Box<str>]) {
+    // Every URL with the logical path behind it ("" for redirects and health), sorted: the
+    // URLs a pattern may match share the text before its wildcard, a range of this list.
+    let mut urls: Vec<(&str, &str)> = routes
+        .iter()
+        .map(|(url, route)| match route {
+            Route::Resource(r) => (&**url, &*r.resource.logical),
+            _ => (&**url, ""),
+        })
+        .collect();
+    urls.sort_unstable();
+    let mut offers: Vec<(Box<str>, HeaderValue)> = Vec::new();
+    let mut overlapping = Vec::new();
+    for url in fingerprinted {
+        let Some(Route::Resource(route)) = routes.get(url) else {
+            continue;
+        };
+        let resource = &route.resource;
+        let identity = resource.identity();
+        let content_type = identity.content_type.to_str().unwrap_or_default();
+        if !assetc_core::content_type::compressible(content_type) {
+            continue;
+        }
+        let (dir, served_name) = url.rsplit_once('/').expect("a URL starts with `/`");
+        let logical_name = resource.logical.rsplit('/').next().unwrap_or_default();
+        let Some((before, after)) = around_fingerprint(logical_name, served_name) else {
+            continue;
+        };
+        let pattern = match_pattern(before, after);
+        // The pattern as the browser resolves it against this URL: the URL's encoded
+        // directory, then the relative pattern.
+        let resolved = resolve(dir, &pattern);
+        let start = format!("{dir}/{before}");
+        let from = urls.partition_point(|(u, _)| *u < start.as_str());
+        let clash = urls[from..]
+            .iter()
+            .take_while(|(u, _)| u.starts_with(start.as_str()))
+            .find(|(u, logical)| {
+                *logical != &*resource.logical && pattern_matches(&resolved, &encode_path(u))
+            });
+        if let Some((other, _)) = clash {
+            overlapping.push(format!("{url} ~ {other}"));
+            continue;
+        }
+        let value = use_as_dictionary(&pattern, destination(identity.content_type.as_bytes()));
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            offers.push((url.clone(), value));
+        }
+    }
+    if !overlapping.is_empty() {
+        tracing::debug!(
+            urls = ?overlapping,
+            "no `Use-As-Dictionary` where the pattern would also match another file"
+        );
+    }
+    let name = actix_web::http::header::HeaderName::from_static("use-as-dictionary");
+    for (url, value) in offers {
+        if let Some(Route::Resource(route)) = routes.get_mut(&url) {
+            let mut extra: Vec<_> = route.extra.iter().cloned().collect();
+            extra.push((name.clone(), value));
+            route.extra = extra.into();
+        }
+    }
+}
+
+/// 64 lowercase hex digits as 32 bytes.
+fn decode_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Whether a generation id from `.assetc/generations.json` can name a file: a fingerprint.
@@ -487,11 +581,14 @@ fn url_of(path: &str) -> String {
 }
 
 /// One manifest entry about to be loaded: the variants this server negotiates, and which
-/// of its representations (identity first, then `variants`) the memory budget holds.
+/// of its representations (identity first, then `variants`, then `deltas`) the memory
+/// budget holds.
 struct Planned<'m> {
     logical: &'m str,
     entry: &'m Entry,
     variants: Vec<(Coding, &'m assetc_core::Variant)>,
+    /// Dictionary-compressed deltas (RFC 9842): coding, the dictionary's SHA-256, variant.
+    deltas: Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
     in_memory: Vec<bool>,
     /// `Content-Type` (`None`: not a valid header value) and `Last-Modified`, one value
     /// shared by every entry with the same (a build has a handful of each).
@@ -530,14 +627,16 @@ fn plan<'m>(
                         .expect("an IMF-fixdate is a valid header value")
                 })
                 .clone();
-            let variants = known_variants(logical, entry);
-            let mut in_memory = Vec::with_capacity(1 + variants.len());
+            let (variants, deltas) = known_variants(logical, entry, options);
+            let mut in_memory = Vec::with_capacity(1 + variants.len() + deltas.len());
             in_memory.push(take(entry.size));
             in_memory.extend(variants.iter().map(|(_, v)| take(v.size)));
+            in_memory.extend(deltas.iter().map(|(_, _, v)| take(v.size)));
             Planned {
                 logical,
                 entry,
                 variants,
+                deltas,
                 in_memory,
                 content_type,
                 last_modified,
@@ -547,13 +646,32 @@ fn plan<'m>(
 }
 
 /// An entry's variants in the content-codings this server negotiates, in its order of
-/// preference: exactly the tokens the build writes; anything else it cannot negotiate
-/// and leaves out.
-fn known_variants<'m>(logical: &str, entry: &'m Entry) -> Vec<(Coding, &'m assetc_core::Variant)> {
+/// preference (exactly the tokens the build writes; anything else it cannot negotiate and
+/// leaves out), and its dictionary deltas when they are served.
+#[allow(clippy::type_complexity)]
+fn known_variants<'m>(
+    logical: &str,
+    entry: &'m Entry,
+    options: &Options,
+) -> (
+    Vec<(Coding, &'m assetc_core::Variant)>,
+    Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+) {
     let mut variants = Vec::new();
+    let mut deltas = Vec::new();
     for (key, variant) in &entry.variants {
-        match Coding::ALL.into_iter().find(|c| c.token() == key) {
-            Some(coding) => variants.push((coding, variant)),
+        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key) {
+            variants.push((coding, variant));
+            continue;
+        }
+        match DictCoding::parse_key(key) {
+            // Deltas of a fingerprinted file only: an entry point's URL keeps its
+            // name, so no later version could use a dictionary pattern anyway.
+            Some((coding, sha)) if options.dictionaries && entry.immutable => {
+                let hash = decode_hex(sha).expect("parse_key checked 64 hex digits");
+                deltas.push((coding, hash, variant));
+            }
+            Some(_) => {}
             None => tracing::warn!(
                 logical,
                 coding = %key,
@@ -562,7 +680,7 @@ fn known_variants<'m>(logical: &str, entry: &'m Entry) -> Vec<(Coding, &'m asset
         }
     }
     variants.sort_by_key(|(coding, _)| *coding);
-    variants
+    (variants, deltas)
 }
 
 /// The files of one build root, as the manifest names them.
@@ -583,6 +701,7 @@ impl Files<'_> {
             logical,
             entry,
             variants,
+            deltas,
             in_memory,
             content_type,
             last_modified: last_modified_header,
@@ -651,11 +770,55 @@ impl Files<'_> {
                 etag,
             });
         }
+        let mut delta_representations = Vec::with_capacity(deltas.len());
+        let deltas_in_memory = &in_memory[1 + variants.len()..];
+        for (&(coding, dictionary, variant), &in_memory) in deltas.iter().zip(deltas_in_memory) {
+            if !normal_path(&variant.path) {
+                return Err(bad_path(&variant.path));
+            }
+            let etag =
+                strong_etag(&variant.etag).ok_or_else(|| bad("variant etag", &variant.etag))?;
+            let taken = representations
+                .iter()
+                .chain(
+                    delta_representations
+                        .iter()
+                        .map(|d: &Delta| &d.representation),
+                )
+                .any(|r| r.etag == etag);
+            if taken {
+                return Err(LoadError::SharedVariantEtag {
+                    logical: logical.to_owned(),
+                    coding: coding.token().to_owned(),
+                    etag: variant.etag.clone(),
+                });
+            }
+            delta_representations.push(Delta {
+                dictionary,
+                coding,
+                representation: Representation {
+                    content_encoding: Some(HeaderValue::from_static(coding.token())),
+                    content_type: content_type.clone(),
+                    last_modified: entry.last_modified,
+                    last_modified_header: last_modified_header.clone(),
+                    len: variant.size,
+                    body: self.load_file(&variant.path, variant.size, true, &etag, in_memory)?,
+                    etag,
+                },
+            });
+        }
         let codings: Vec<Coding> = variants.iter().map(|(c, _)| *c).collect();
+        let vary = if !delta_representations.is_empty() {
+            Some(VARY_DICTIONARY)
+        } else {
+            (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING)
+        };
         Ok(Resource {
-            vary: (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING),
+            vary,
             representations,
             codings,
+            deltas: delta_representations,
+            logical: logical.into(),
             preload: None,
         })
     }

@@ -82,6 +82,7 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     // Development needs speed, not bandwidth: no precompression (names do not depend on it).
     options.compress = CompressOptions {
         codings: Vec::new(),
+        dictionaries: 0,
         ..CompressOptions::default()
     };
     options.inject_html = Some(format!(
@@ -103,6 +104,8 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     let server_options = Options {
         cache_control_immutable: "no-store".into(),
         cache_control_revalidate: "no-store".into(),
+        // Nothing is cached in development: a dictionary could never be used.
+        dictionaries: false,
         ..Options::default()
     };
     let served = Build::open(&output, &server_options)
