@@ -22,10 +22,32 @@ pub(crate) struct Named {
     pub digest: Digest,
     pub size: u64,
     pub content_type: String,
-    /// Final bytes of text; None for files copied as they are.
+    /// Final bytes of text that references renamed files; None for files written as they
+    /// are (copied from the source and verified against `digest`).
     pub bytes: Option<Vec<u8>>,
     /// SRI of text, known as soon as it is named (files get theirs when written).
     pub integrity: Option<String>,
+}
+
+/// The names a node's references are rewritten to: the nodes named so far, and while a
+/// cycle is named, its members' provisional names over them (an overlay, so that naming a
+/// cycle never copies what the rest of the build has named, its text included).
+#[derive(Clone, Copy)]
+struct Names<'n> {
+    named: &'n [Option<Named>],
+    cycle: Option<&'n std::collections::HashMap<usize, Named>>,
+}
+
+impl<'n> Names<'n> {
+    fn of(named: &'n [Option<Named>]) -> Self {
+        Self { named, cycle: None }
+    }
+
+    fn get(&self, i: usize) -> Option<&'n Named> {
+        self.cycle
+            .and_then(|cycle| cycle.get(&i))
+            .or(self.named[i].as_ref())
+    }
 }
 
 /// What naming reads: the loaded nodes, how their references resolve, and the options.
@@ -93,7 +115,7 @@ pub(crate) fn name_all(
                 if cycle {
                     name_cycle(ctx, members, &named)
                 } else {
-                    name_one(ctx, members[0], &named, Rule::Alone)
+                    name_one(ctx, members[0], Names::of(&named), Rule::Alone)
                         .map(|(n, w)| vec![(members[0], n, w)])
                 }
             })
@@ -123,11 +145,11 @@ enum Rule<'a> {
     },
 }
 
-/// Names a node whose dependencies are all named (`named` holds them).
+/// Names a node whose dependencies are all named (`names` holds them).
 fn name_one(
     ctx: &NamingContext<'_>,
     i: usize,
-    named: &[Option<Named>],
+    names: Names<'_>,
     rule: Rule<'_>,
 ) -> Result<(Named, Option<Warning>), BuildError> {
     let node = &ctx.nodes[i];
@@ -136,7 +158,7 @@ fn name_one(
         Content::File { digest, size, .. } => (None, *digest, *size),
         Content::Text(text) => {
             let mut rewritten = if ctx.rewritable[i] {
-                rewrite_text(ctx, node, text, named)?
+                rewrite_text(ctx, node, text, names)?
             } else {
                 text.clone()
             };
@@ -156,14 +178,17 @@ fn name_one(
             (Some(rewritten), digest, size)
         }
     };
-    let head = match (&bytes, &node.content) {
-        (Some(b), _) => &b[..b.len().min(1024)],
-        (None, Content::File { head, .. }) => head.as_slice(),
-        (None, Content::Text(_)) => &[][..],
-    };
     let unchanged = match (&bytes, &node.content) {
         (Some(b), Content::Text(original)) => b == original,
         _ => true,
+    };
+    // Text that comes out as it went in is not held twice: it is written from the source,
+    // verified against this digest as a copied file is.
+    let bytes = bytes.filter(|_| !unchanged);
+    let head = match (&bytes, &node.content) {
+        (Some(b), _) => &b[..b.len().min(1024)],
+        (None, Content::File { head, .. }) => head.as_slice(),
+        (None, Content::Text(text)) => &text[..text.len().min(1024)],
     };
     let own_fingerprint;
     let fingerprint = match rule {
@@ -201,7 +226,12 @@ fn name_one(
     // attributes; otherwise `write_entry` computes it for the files it writes, and a
     // reused entry keeps the previous build's.
     let integrity = if ctx.options.sri {
-        bytes.as_ref().map(|b| integrity(&Sha384::digest(b)))
+        let text = match (&bytes, &node.content) {
+            (Some(b), _) => Some(b.as_slice()),
+            (None, Content::Text(text)) => Some(text.as_slice()),
+            (None, Content::File { .. }) => None,
+        };
+        text.map(|b| integrity(&Sha384::digest(b)))
     } else {
         None
     };
@@ -238,7 +268,7 @@ fn name_cycle(
     let mut hasher = Sha256::new();
     for &i in members {
         // References inside the cycle are left as written here (`named` has no member yet).
-        let (partial, _) = name_one(ctx, i, named, Rule::Alone)?;
+        let (partial, _) = name_one(ctx, i, Names::of(named), Rule::Alone)?;
         let logical = ctx.nodes[i].source.logical.as_str();
         hasher.update((logical.len() as u64).to_le_bytes());
         hasher.update(logical.as_bytes());
@@ -262,7 +292,7 @@ fn name_cycle(
         .collect();
     for _round in 0..=members.len() {
         drop_keepers_of_renamed(ctx, members, named, &position, &mut keep);
-        let mut scratch = named.to_vec();
+        let mut provisional = std::collections::HashMap::with_capacity(members.len());
         for (k, &i) in members.iter().enumerate() {
             let node = &ctx.nodes[i];
             let served = if node.entry_point || keep[k] {
@@ -270,15 +300,22 @@ fn name_cycle(
             } else {
                 fingerprinted_name(&node.source.logical, &fingerprints[k])
             };
-            scratch[i] = Some(Named {
-                served,
-                digest: [0; 32],
-                size: 0,
-                content_type: String::new(),
-                bytes: None,
-                integrity: None,
-            });
+            provisional.insert(
+                i,
+                Named {
+                    served,
+                    digest: [0; 32],
+                    size: 0,
+                    content_type: String::new(),
+                    bytes: None,
+                    integrity: None,
+                },
+            );
         }
+        let scratch = Names {
+            named,
+            cycle: Some(&provisional),
+        };
         let results: Vec<(usize, Named, Option<Warning>)> = members
             .iter()
             .enumerate()
@@ -287,7 +324,7 @@ fn name_cycle(
                     fingerprint: &fingerprints[k],
                     keep: keep[k],
                 };
-                name_one(ctx, i, &scratch, rule).map(|(n, w)| (i, n, w))
+                name_one(ctx, i, scratch, rule).map(|(n, w)| (i, n, w))
             })
             .collect::<Result<_, _>>()?;
         let mut consistent = true;
@@ -337,7 +374,7 @@ fn rewrite_text(
     ctx: &NamingContext<'_>,
     node: &Node,
     text: &[u8],
-    named: &[Option<Named>],
+    names: Names<'_>,
 ) -> Result<Vec<u8>, BuildError> {
     let from = &node.source.logical;
     let cross_origin = !ctx.base_url.starts_with('/');
@@ -347,7 +384,7 @@ fn rewrite_text(
         else {
             return Edit::default();
         };
-        let Some(target_named) = named[target].as_ref() else {
+        let Some(target_named) = names.get(target) else {
             return Edit::default();
         };
         let url = new_reference(
