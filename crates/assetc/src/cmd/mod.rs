@@ -4,4 +4,6 @@
 pub mod build;
 pub mod dev;
 pub mod maintain;
+#[cfg(feature = "publish")]
+pub mod publish;
 pub mod serve;
