@@ -25,10 +25,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `plain.html` loads nothing. Big enough for every coding's variant.
 fn site() -> Tree {
     let tree = Tree::new();
-    let rules: String = (0..120)
-        .map(|i| format!(".rule-{i} {{ margin: {i}px; padding: {i}px; }}\n"))
-        .collect();
-    tree.file("css/base.css", format!("/* base v1 */\n{rules}"))
+    let rules = rules();
+    tree.file("css/base.css", tree_base("v1"))
         .file(
             "css/site.css",
             format!("@import \"base.css\";\nbody {{ background: url(../img/logo.svg); }}\n{rules}"),
@@ -50,8 +48,9 @@ fn site() -> Tree {
     tree
 }
 
-/// `assetc publish --root build --to s3://site --endpoint ENDPOINT --json ARGS` in the
-/// tree's root with the test credentials and no other AWS setting of the machine.
+/// `assetc publish --root build --to s3://site --endpoint ENDPOINT --json ARGS` (`--to`
+/// only when ARGS has none) in the tree's root with the test credentials and no other AWS
+/// setting of the machine.
 fn publish_command(tree: &Tree, endpoint: &str, args: &[&str]) -> Command {
     let mut cmd = assetc();
     for (key, _) in std::env::vars() {
@@ -61,11 +60,13 @@ fn publish_command(tree: &Tree, endpoint: &str, args: &[&str]) -> Command {
     }
     cmd.current_dir(tree.root())
         .args(["publish", "--root", "build", "--endpoint", endpoint, "--json"])
-        .args(["--to", &format!("s3://{BUCKET}")])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", s3::ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", s3::SECRET_KEY)
         .env("AWS_REGION", "us-east-1");
+    if !args.contains(&"--to") {
+        cmd.args(["--to", &format!("s3://{BUCKET}")]);
+    }
     cmd
 }
 
@@ -230,8 +231,7 @@ fn a_rebuild_with_one_css_changed_uploads_it_its_dependents_and_the_pages_that_l
     publish(&tree, &proxy.url(), &[]).success();
     let old = expected(&tree, IMMUTABLE);
     proxy.take_log();
-    let base = tree.read("css/base.css").replace("base v1", "base v2");
-    tree.file("css/base.css", base);
+    tree.file("css/base.css", tree_base("v2"));
     tree.build(&[]).success();
     let run = publish(&tree, &proxy.url(), &[]);
     run.success();
@@ -295,11 +295,16 @@ fn delete_removes_exactly_the_keys_no_kept_generation_lists_after_the_pages() {
     assert_eq!(after, before.difference(&gone).cloned().collect());
 }
 
+/// `css/base.css` of version `version`.
 fn tree_base(version: &str) -> String {
-    let rules: String = (0..120)
+    format!("/* base {version} */\n{}", rules())
+}
+
+/// CSS rules enough for every coding's variant to be kept.
+fn rules() -> String {
+    (0..120)
         .map(|i| format!(".rule-{i} {{ margin: {i}px; padding: {i}px; }}\n"))
-        .collect();
-    format!("/* base {version} */\n{rules}")
+        .collect()
 }
 
 #[test]

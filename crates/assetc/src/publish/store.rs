@@ -85,6 +85,9 @@ impl Store {
             .with_region(&region)
             // Path-style requests (`ENDPOINT/BUCKET/KEY`): what every S3-compatible store takes.
             .with_virtual_hosted_style_request(false)
+            // One DELETE per key: every S3-compatible store has it (not all have the bulk
+            // POST), and a failure names its key.
+            .with_config(AmazonS3ConfigKey::DisableBulkDelete, "true")
             .with_client_options(options.clone())
             .with_retry(retry)
             .build()
