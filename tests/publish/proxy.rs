@@ -116,7 +116,11 @@ fn connection(
         };
         let mut body = vec![0; length];
         from_client.read_exact(&mut body)?;
-        let method = request_line.split(' ').next().unwrap_or_default().to_owned();
+        let method = request_line
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let target = request_line.split(' ').nth(1).unwrap_or_default();
         let logged = Logged {
             method: method.clone(),
@@ -137,9 +141,7 @@ fn connection(
                     let epoch = state.epoch;
                     let deadline = Instant::now() + TIMEOUT * 3;
                     let _unused = cvar
-                        .wait_timeout_while(state, deadline - Instant::now(), |s| {
-                            s.epoch == epoch
-                        })
+                        .wait_timeout_while(state, deadline - Instant::now(), |s| s.epoch == epoch)
                         .unwrap();
                     return Ok(());
                 }

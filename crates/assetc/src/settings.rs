@@ -490,7 +490,14 @@ mod tests {
         assert_eq!(p("s3://b"), ("b".into(), "".into()));
         assert_eq!(p("s3://b/"), ("b".into(), "".into()));
         assert_eq!(p("s3://b/site/v1/"), ("b".into(), "site/v1".into()));
-        for bad in ["b", "https://b", "s3://", "s3:///x", "s3://b/a//c", "s3://b/../x"] {
+        for bad in [
+            "b",
+            "https://b",
+            "s3://",
+            "s3:///x",
+            "s3://b/a//c",
+            "s3://b/../x",
+        ] {
             assert!(parse_s3_url(bad).is_err(), "{bad}");
         }
     }

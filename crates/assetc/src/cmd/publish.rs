@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::cli::PublishArgs;
 use crate::config::Config;
 use crate::publish::plan::{self, Action, Plan, Step};
-use crate::publish::store::{Put, Store};
+use crate::publish::store::{self, Put, Store};
 use crate::settings::{self, now};
 use crate::ui;
 
@@ -54,8 +54,8 @@ struct Report<'a> {
 pub fn run(args: PublishArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let json = args.json;
     let s = settings::publish(args, config)?;
-    let records = Records::open(&s.root)
-        .with_context(|| format!("cannot publish `{}`", s.root.display()))?;
+    let records =
+        Records::open(&s.root).with_context(|| format!("cannot publish `{}`", s.root.display()))?;
     let manifest_path = s.root.join(MANIFEST_FILE_NAME);
     let manifest_bytes = std::fs::read(&manifest_path)
         .with_context(|| format!("cannot read `{}`", manifest_path.display()))?;
@@ -110,7 +110,7 @@ async fn publish(
     let url = store.url(&s.prefix);
     let listed = store.list(&s.prefix).await.map_err(|e| {
         let hint = hint(&e, &s.bucket);
-        anyhow::anyhow!(e).context(format!(
+        anyhow::anyhow!(store::answer(&e)).context(format!(
             "cannot list `{url}` at `{}`{hint}",
             store.endpoint()
         ))
@@ -150,8 +150,21 @@ async fn publish(
             !json,
         );
         // The order is the point: a phase starts only when the one before it succeeded.
-        for phase in [&plan.assets[..], &plan.pages, std::slice::from_ref(&plan.manifest)] {
-            run_phase(store, &s.root, phase, s.jobs, &bar, &mut summary, &mut errors).await;
+        for phase in [
+            &plan.assets[..],
+            &plan.pages,
+            std::slice::from_ref(&plan.manifest),
+        ] {
+            run_phase(
+                store,
+                &s.root,
+                phase,
+                s.jobs,
+                &bar,
+                &mut summary,
+                &mut errors,
+            )
+            .await;
             if !errors.is_empty() {
                 break;
             }
@@ -249,8 +262,8 @@ async fn execute(store: &Store, root: &Path, action: &Action) -> anyhow::Result<
         Step::Refresh { etag, .. } => store.refresh(want, etag.as_deref()).await.map(|()| None),
         Step::Upload { .. } => {
             let path = root.join(&want.file);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+            let bytes = std::fs::read(&path)
+                .with_context(|| format!("cannot read `{}`", path.display()))?;
             // The bytes sent under a name are the bytes the manifest gave it, or nothing.
             if hex(&sha256(&bytes)) != want.sha256 {
                 bail!(
@@ -321,7 +334,8 @@ fn hint(error: &object_store::Error, bucket: &str) -> String {
         "; hint: check `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (or the profile's credentials)"
             .to_owned()
     } else if text.contains("onnect") || text.contains("dns") || text.contains("imed out") {
-        "; hint: check `--endpoint` (or `AWS_ENDPOINT_URL`) and that the store is running".to_owned()
+        "; hint: check `--endpoint` (or `AWS_ENDPOINT_URL`) and that the store is running"
+            .to_owned()
     } else {
         String::new()
     }

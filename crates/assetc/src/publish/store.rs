@@ -12,8 +12,8 @@ use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey, AwsAuthori
 use object_store::client::{HttpClient, HttpConnector, HttpRequestBody, ReqwestConnector};
 use object_store::path::Path as Key;
 use object_store::{
-    Attribute, Attributes, ClientOptions, GetOptions, ObjectStore,
-    ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
+    Attribute, Attributes, ClientOptions, GetOptions, ObjectStore, ObjectStoreExt, PutMode,
+    PutOptions, PutPayload, RetryConfig,
 };
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
@@ -138,7 +138,9 @@ impl Store {
                 }))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(anyhow!(e).context(format!("cannot read the headers of `{key}`"))),
+            Err(e) => {
+                Err(anyhow!(answer(&e)).context(format!("cannot read the headers of `{key}`")))
+            }
         }
     }
 
@@ -155,7 +157,11 @@ impl Store {
             ..PutOptions::default()
         };
         let key = Key::from(want.key.as_str());
-        match self.s3.put_opts(&key, PutPayload::from(bytes), options).await {
+        match self
+            .s3
+            .put_opts(&key, PutPayload::from(bytes), options)
+            .await
+        {
             Ok(_) => Ok(Put::Uploaded),
             Err(object_store::Error::AlreadyExists { .. }) => {
                 // Someone (an interrupted run, a concurrent one) was first: done if the bytes
@@ -171,7 +177,7 @@ impl Store {
                     ),
                 }
             }
-            Err(e) => Err(anyhow!(e).context(format!("cannot upload `{}`", want.key))),
+            Err(e) => Err(anyhow!(answer(&e)).context(format!("cannot upload `{}`", want.key))),
         }
     }
 
@@ -208,13 +214,23 @@ impl Store {
         AwsAuthorizer::new(&credential, "s3", &self.region)
             .try_authorize(&mut request, None)
             .with_context(context)?;
-        let response = self.http.execute(request).await.with_context(context)?;
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| anyhow!(answer(&e)))
+            .with_context(context)?;
         let status = response.status();
         // CopyObject can fail with a 200 whose body is an `<Error>` (AWS's documented quirk).
-        let body = response.into_body().bytes().await.with_context(context)?;
+        let body = response
+            .into_body()
+            .bytes()
+            .await
+            .map_err(|e| anyhow!(answer(&e)))
+            .with_context(context)?;
         let text = String::from_utf8_lossy(&body);
         if !status.is_success() || text.contains("<Error>") {
-            return Err(anyhow!("the store answered {status}: {}", text.trim())).with_context(context);
+            return Err(anyhow!(s3_error(&status.to_string(), &text))).with_context(context);
         }
         Ok(())
     }
@@ -223,6 +239,7 @@ impl Store {
         self.s3
             .delete(&Key::from(key))
             .await
+            .map_err(|e| anyhow!(answer(&e)))
             .with_context(|| format!("cannot delete `{key}`"))
     }
 
@@ -233,6 +250,44 @@ impl Store {
         } else {
             format!("s3://{}/{prefix}", self.bucket)
         }
+    }
+}
+
+/// The store's answer in one line, each cause once: object_store's errors repeat their
+/// sources in their messages, so only the innermost is kept, and an S3 error document
+/// (`<Error><Code>…`) is reduced to the status, its code and its message.
+pub fn answer(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = error;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    let text = inner.to_string();
+    match text.split_once(": <?xml") {
+        Some((status, document)) => {
+            let status = status
+                .rsplit("status code: ")
+                .next()
+                .unwrap_or(status)
+                .trim();
+            s3_error(status, document)
+        }
+        None => text,
+    }
+}
+
+/// `STATUS`, then the `Code` and `Message` of an S3 error document, when it has them.
+fn s3_error(status: &str, document: &str) -> String {
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = document.find(&open)? + open.len();
+        let end = document[start..].find(&format!("</{name}>"))?;
+        Some(document[start..start + end].trim().to_owned())
+    };
+    match (element("Code"), element("Message")) {
+        (Some(code), Some(message)) => format!("the store answered {status}: `{code}`: {message}"),
+        (Some(code), None) => format!("the store answered {status}: `{code}`"),
+        _ if document.trim().is_empty() => format!("the store answered {status}"),
+        _ => format!("the store answered {status}: {}", document.trim()),
     }
 }
 
@@ -269,6 +324,16 @@ fn encode_key(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_error_documents_become_one_line() {
+        let doc = r#"<?xml version="1.0"?><Error><Code>NoSuchBucket</Code><Message>gone</Message></Error>"#;
+        assert_eq!(
+            s3_error("404 Not Found", doc),
+            "the store answered 404 Not Found: `NoSuchBucket`: gone"
+        );
+        assert_eq!(s3_error("500", ""), "the store answered 500");
+    }
 
     #[test]
     fn keys_are_encoded_per_segment() {
