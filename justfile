@@ -92,6 +92,12 @@ test-deps:
             --root "$tools/s3s-fs" --target-dir "$tools/s3s-fs-build"
         rm -rf "$tools/s3s-fs-build"
     fi
+    # tests/publish.rs: moto's server mode, the second S3 opinion (it answers 304), in a venv.
+    moto="$tools/moto-venv"
+    if [ ! -x "$moto/bin/moto_server" ]; then
+        python3 -m venv "$moto"
+        "$moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
+    fi
     # npm ci again only when the lockfile changed since the last install.
     stamp=tests/browser/node_modules/.assetc-installed-lock
     if ! cmp -s tests/browser/package-lock.json "$stamp"; then

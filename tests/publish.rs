@@ -3,8 +3,10 @@
 //! requests in: every object's headers and bytes read back through the S3 API, the order
 //! (no page before the last fingerprinted file, the manifest last), publishes killed at
 //! several points and run again, idempotent reruns, header refreshes without bytes,
-//! `--delete` over kept generations, `--variants keys`, `--dry-run`, and the errors.
+//! `--delete` over kept generations, `--variants keys`, `--dry-run`, and the errors; and
+//! moto as a second opinion, the one that answers a CDN's revalidation with 304.
 
+mod moto;
 mod proxy;
 mod s3;
 
@@ -607,4 +609,22 @@ fn bad_credentials_a_missing_bucket_and_an_unreachable_endpoint_give_one_clear_e
 #[track_caller]
 fn assert_one_error(run: &Run, message: &str, hint: &str) {
     assert_eq!(run.stderr(), format!("{message}\n{hint}\n"));
+}
+
+#[test]
+fn moto_as_a_second_opinion_holds_the_same_objects_and_answers_page_revalidations_with_304() {
+    let tree = site();
+    tree.build(&["--codings", "none"]).success();
+    let moto = moto::Moto::start(BUCKET);
+    publish(&tree, &moto.url(), &[]).success();
+    let want = expected(&tree, IMMUTABLE);
+    let client = s3::client(&moto.url(), BUCKET);
+    assert_eq!(s3::objects(&client), want);
+    // A CDN revalidating a page (or anything) with the bucket's ETag gets a 304.
+    for key in want.keys() {
+        assert!(s3::revalidates(&client, key), "{key} answered no 304");
+    }
+    let run = publish(&tree, &moto.url(), &[]);
+    run.success();
+    assert_eq!(counts(&run), [0, 0, want.len() as u64, 0]);
 }

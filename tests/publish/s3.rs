@@ -102,39 +102,12 @@ impl S3 {
 
     /// A client of `bucket` with the test credentials.
     pub fn client(&self, bucket: &str) -> AmazonS3 {
-        AmazonS3Builder::new()
-            .with_endpoint(self.url())
-            .with_allow_http(true)
-            .with_region("us-east-1")
-            .with_access_key_id(ACCESS_KEY)
-            .with_secret_access_key(SECRET_KEY)
-            .with_bucket_name(bucket)
-            .build()
-            .unwrap()
+        client(&self.url(), bucket)
     }
 
     /// Every object of `bucket`, read back through the S3 API: its bytes and headers.
     pub fn objects(&self, bucket: &str) -> BTreeMap<String, Object> {
-        let client = self.client(bucket);
-        runtime().block_on(async {
-            use futures_util::TryStreamExt;
-            let metas: Vec<_> = client.list(None).try_collect().await.unwrap();
-            let mut objects = BTreeMap::new();
-            for meta in metas {
-                let result = client.get(&meta.location).await.unwrap();
-                let attributes = result.attributes.clone();
-                let get = |a: &Attribute| attributes.get(a).map(|v| v.to_string());
-                let object = Object {
-                    cache_control: get(&Attribute::CacheControl),
-                    content_type: get(&Attribute::ContentType),
-                    content_encoding: get(&Attribute::ContentEncoding),
-                    sha256: get(&Attribute::Metadata("sha256".into())),
-                    bytes: result.bytes().await.unwrap().to_vec(),
-                };
-                objects.insert(meta.location.to_string(), object);
-            }
-            objects
-        })
+        objects(&self.client(bucket))
     }
 
     /// Stores `bytes` at `key` as another tool would (no headers, no metadata).
@@ -152,6 +125,59 @@ impl S3 {
     pub fn data(&self) -> &std::path::Path {
         self.data.path()
     }
+}
+
+/// A client of `bucket` at the store `url` with the test credentials.
+pub fn client(url: &str, bucket: &str) -> AmazonS3 {
+    AmazonS3Builder::new()
+        .with_endpoint(url)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .with_access_key_id(ACCESS_KEY)
+        .with_secret_access_key(SECRET_KEY)
+        .with_bucket_name(bucket)
+        .build()
+        .unwrap()
+}
+
+/// Every object `client`'s bucket holds, read back through the S3 API: bytes and headers.
+pub fn objects(client: &AmazonS3) -> BTreeMap<String, Object> {
+    runtime().block_on(async {
+        use futures_util::TryStreamExt;
+        let metas: Vec<_> = client.list(None).try_collect().await.unwrap();
+        let mut objects = BTreeMap::new();
+        for meta in metas {
+            let result = client.get(&meta.location).await.unwrap();
+            let attributes = result.attributes.clone();
+            let get = |a: &Attribute| attributes.get(a).map(|v| v.to_string());
+            let object = Object {
+                cache_control: get(&Attribute::CacheControl),
+                content_type: get(&Attribute::ContentType),
+                content_encoding: get(&Attribute::ContentEncoding),
+                sha256: get(&Attribute::Metadata("sha256".into())),
+                bytes: result.bytes().await.unwrap().to_vec(),
+            };
+            objects.insert(meta.location.to_string(), object);
+        }
+        objects
+    })
+}
+
+/// Whether a GET of `key` with `If-None-Match` and the bucket's own ETag of it is answered
+/// 304 (object_store's `NotModified`), as a CDN's revalidation would be.
+pub fn revalidates(client: &AmazonS3, key: &str) -> bool {
+    runtime().block_on(async {
+        let key = key.into();
+        let etag = client.head(&key).await.unwrap().e_tag.unwrap();
+        let options = object_store::GetOptions {
+            if_none_match: Some(etag),
+            ..Default::default()
+        };
+        matches!(
+            client.get_opts(&key, options).await,
+            Err(object_store::Error::NotModified { .. })
+        )
+    })
 }
 
 impl Drop for S3 {
