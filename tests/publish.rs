@@ -628,3 +628,69 @@ fn moto_as_a_second_opinion_holds_the_same_objects_and_answers_page_revalidation
     run.success();
     assert_eq!(counts(&run), [0, 0, want.len() as u64, 0]);
 }
+
+#[test]
+fn credentials_region_and_endpoint_come_from_a_shared_config_profile() {
+    let tree = site();
+    tree.build(&["--codings", "none"]).success();
+    let s3 = S3::start(&[BUCKET]);
+    let home = tempfile::tempdir().unwrap();
+    let aws = home.path().join(".aws");
+    std::fs::create_dir(&aws).unwrap();
+    std::fs::write(
+        aws.join("credentials"),
+        format!(
+            "[default]\naws_access_key_id = wrong\naws_secret_access_key = wrong\n[site]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s3::ACCESS_KEY,
+            s3::SECRET_KEY
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        aws.join("config"),
+        format!(
+            "[profile site]\nregion = us-east-1\nendpoint_url = {}\n",
+            s3.url()
+        ),
+    )
+    .unwrap();
+    let run = |profile: &str| {
+        let mut cmd = assetc();
+        for (key, _) in std::env::vars() {
+            if key.starts_with("AWS_") {
+                cmd.env_remove(key);
+            }
+        }
+        Run(cmd
+            .current_dir(tree.root())
+            .args([
+                "publish",
+                "--root",
+                "build",
+                "--to",
+                &format!("s3://{BUCKET}"),
+            ])
+            .env("HOME", home.path())
+            .env("AWS_PROFILE", profile)
+            .output()
+            .unwrap())
+    };
+    run("site").success();
+    assert_eq!(s3.objects(BUCKET), expected(&tree, IMMUTABLE));
+    // The default profile's keys are unknown to the store, which says so.
+    std::fs::write(
+        aws.join("config"),
+        format!("[default]\nendpoint_url = {}\n", s3.url()),
+    )
+    .unwrap();
+    let wrong = run("default");
+    wrong.failure(1);
+    assert_one_error(
+        &wrong,
+        &format!(
+            "error: cannot list `s3://{BUCKET}` at `{}`: the store answered 403 Forbidden: `NotSignedUp`: Your account is not signed up",
+            s3.url()
+        ),
+        "hint: check `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (or the profile's credentials)",
+    );
+}

@@ -55,9 +55,39 @@ pub enum Put {
 impl Store {
     /// The client for `bucket`, credentials and region from the standard AWS environment
     /// variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
-    /// `AWS_REGION`, `AWS_ENDPOINT_URL`, ...), `endpoint` winning over the environment's.
+    /// `AWS_REGION`, `AWS_ENDPOINT_URL`, ...), then the shared-config profile, `endpoint`
+    /// winning over both.
     pub fn connect(bucket: &str, endpoint: Option<&str>) -> anyhow::Result<Self> {
         let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        // A shared-config profile fills in what the environment leaves unset (the AWS CLI's
+        // order: environment variables first).
+        if let Some((name, profile)) = super::profile::load() {
+            for (file_key, config_key) in [
+                ("aws_access_key_id", AmazonS3ConfigKey::AccessKeyId),
+                ("aws_secret_access_key", AmazonS3ConfigKey::SecretAccessKey),
+                ("aws_session_token", AmazonS3ConfigKey::Token),
+                ("region", AmazonS3ConfigKey::Region),
+                ("endpoint_url", AmazonS3ConfigKey::Endpoint),
+            ] {
+                if let (Some(value), None) =
+                    (profile.get(file_key), builder.get_config_value(&config_key))
+                {
+                    builder = builder.with_config(config_key, value);
+                }
+            }
+            let keys = [
+                AmazonS3ConfigKey::AccessKeyId,
+                AmazonS3ConfigKey::SecretAccessKey,
+            ];
+            if keys
+                .iter()
+                .filter(|k| builder.get_config_value(k).is_some())
+                .count()
+                == 1
+            {
+                bail!("the AWS profile `{name}` and the environment give an access key id or a secret access key without the other; hint: set both `aws_access_key_id` and `aws_secret_access_key`");
+            }
+        }
         if let Some(endpoint) = endpoint {
             builder = builder.with_endpoint(endpoint);
         }
