@@ -455,6 +455,36 @@ fn a_fingerprinted_key_holding_other_bytes_is_never_overwritten_and_no_page_goes
 }
 
 #[test]
+fn a_publish_that_loses_the_race_for_a_fingerprinted_key_counts_the_412_on_equal_bytes_as_done() {
+    let tree = site();
+    tree.build(&[]).success();
+    let s3 = S3::start(&[BUCKET]);
+    let proxy = Proxy::start(s3.addr);
+    // The first publish plans every key as missing, then waits at its first PUT while a
+    // second one, straight to the store, uploads everything.
+    proxy.hold_after(0);
+    let first = publish_command(&tree, &proxy.url(), &["--jobs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    proxy.wait_held();
+    publish(&tree, &s3.url(), &[]).success();
+    proxy.take_log();
+    proxy.forward();
+    let first = Run(first.wait_with_output().unwrap());
+    first.success();
+    let assets = fingerprinted(&tree);
+    let want = expected(&tree, IMMUTABLE);
+    // Every create-only PUT got its 412 and found its own bytes; the pages were overwritten.
+    let pages = (want.len() - assets.len()) as u64;
+    assert_eq!(counts(&first), [pages, 0, assets.len() as u64, 0]);
+    let puts = changes(&proxy.take_log());
+    assert_eq!(puts.len(), want.len(), "{puts:#?}");
+    assert_eq!(s3.objects(BUCKET), want);
+}
+
+#[test]
 fn a_publish_killed_at_any_point_leaves_a_consistent_bucket_and_the_next_run_finishes() {
     let tree = site();
     tree.build(&[]).success();

@@ -1,7 +1,8 @@
 //! A logging proxy in front of the store, on 127.0.0.1: it records every request line in
 //! the order the store receives them, so that a test sees the order `assetc publish`
-//! uploads in, and it can hold every changing request past the first `n` (never forwarding
-//! it) so that a test kills the publish at that exact point. Responses are read with the
+//! uploads in, and it can hold every changing request past the first `n` so that a test
+//! kills the publish at that exact point (the held requests are then dropped), or lets
+//! another publish win a race (they are then forwarded, late). Responses are read with the
 //! harness's one HTTP reader.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -32,8 +33,10 @@ struct State {
     changes: usize,
     limit: Option<usize>,
     held: usize,
-    /// Bumped by [`Proxy::release`]: held requests then close without being forwarded.
+    /// Bumped by [`Proxy::release`] and [`Proxy::forward`]: held requests then close
+    /// without being forwarded, or are forwarded after all.
     epoch: u64,
+    forward_held: bool,
 }
 
 pub struct Proxy {
@@ -92,8 +95,18 @@ impl Proxy {
 
     /// Stops holding; requests held so far are dropped unforwarded.
     pub fn release(&self) {
+        self.resume(false);
+    }
+
+    /// Stops holding; requests held so far go on to the store, late.
+    pub fn forward(&self) {
+        self.resume(true);
+    }
+
+    fn resume(&self, forward: bool) {
         let mut state = self.state.0.lock().unwrap();
         state.limit = None;
+        state.forward_held = forward;
         state.epoch += 1;
         self.state.1.notify_all();
     }
@@ -140,10 +153,13 @@ fn connection(
                     cvar.notify_all();
                     let epoch = state.epoch;
                     let deadline = Instant::now() + TIMEOUT * 3;
-                    let _unused = cvar
+                    state = cvar
                         .wait_timeout_while(state, deadline - Instant::now(), |s| s.epoch == epoch)
-                        .unwrap();
-                    return Ok(());
+                        .unwrap()
+                        .0;
+                    if !state.forward_held {
+                        return Ok(());
+                    }
                 }
                 state.changes += 1;
             }
