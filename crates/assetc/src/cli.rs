@@ -37,6 +37,7 @@ pub enum Command {
 }
 
 /// `assetc publish`
+#[cfg(feature = "publish")]
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The build to publish [default: build]

@@ -485,6 +485,59 @@ mod tests {
 
     #[cfg(feature = "publish")]
     #[test]
+    fn publish_flags_win_over_the_publish_table_which_wins_over_serves_cache_control() {
+        let config: Config = toml::from_str(
+            r#"
+            [serve]
+            cache_control_immutable = "public, max-age=600, immutable"
+            cache_control_revalidate = "no-cache, s-maxage=60"
+            [publish]
+            to = "s3://from-config/site/"
+            variants = "keys"
+            jobs = 3
+            cache_control_revalidate = "no-cache"
+            "#,
+        )
+        .unwrap();
+        let args = |to: Option<&str>, variants| crate::cli::PublishArgs {
+            root: None,
+            to: to.map(str::to_owned),
+            endpoint: None,
+            dry_run: false,
+            delete: false,
+            variants,
+            jobs: None,
+            json: false,
+        };
+        let s = publish(args(None, None), &config).unwrap();
+        assert_eq!(
+            (s.bucket.as_str(), s.prefix.as_str()),
+            ("from-config", "site")
+        );
+        assert_eq!(s.policy.variants, crate::cli::Variants::Keys);
+        assert_eq!(s.jobs, 3);
+        assert_eq!(
+            s.policy.cache_control_immutable,
+            "public, max-age=600, immutable"
+        );
+        assert_eq!(s.policy.cache_control_revalidate, "no-cache");
+        let s = publish(
+            args(Some("s3://flag"), Some(crate::cli::Variants::None)),
+            &config,
+        )
+        .unwrap();
+        assert_eq!((s.bucket.as_str(), s.prefix.as_str()), ("flag", ""));
+        assert_eq!(s.policy.variants, crate::cli::Variants::None);
+        let err = publish(args(None, None), &Config::default()).unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("no destination; hint: "),
+            "{err:#}"
+        );
+        assert!(toml::from_str::<Config>("[publish]\nbukket = \"x\"").is_err());
+    }
+
+    #[cfg(feature = "publish")]
+    #[test]
     fn s3_urls_give_a_bucket_and_a_prefix_without_end_slashes() {
         let p = |u| parse_s3_url(u).unwrap();
         assert_eq!(p("s3://b"), ("b".into(), "".into()));
