@@ -59,6 +59,17 @@ pub fn run(args: PublishArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let manifest_path = s.root.join(MANIFEST_FILE_NAME);
     let manifest_bytes = std::fs::read(&manifest_path)
         .with_context(|| format!("cannot read `{}`", manifest_path.display()))?;
+    // The bytes uploaded as the manifest must be the manifest planned from.
+    if assetc_core::Manifest::from_json(&manifest_bytes)
+        .ok()
+        .as_ref()
+        != Some(&records.manifest)
+    {
+        bail!(
+            "`{}` changed while it was read (a build finished); hint: run `assetc publish` again",
+            manifest_path.display()
+        );
+    }
     let logical = if records.logical_paths() == LogicalPaths::None {
         Vec::new()
     } else {
