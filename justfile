@@ -47,7 +47,7 @@ test-browser: && _browser-tests
 # tests/browser/ on the debug binary that `cargo test` (its features) or `cargo build` left
 _browser-tests: test-deps
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
-        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs tests/browser/preload.test.mjs
+        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs tests/browser/preload.test.mjs tests/browser/report.test.mjs
 
 # Install what the tests run, when missing: Debian packages (apt-get; sudo unless root), then tests/browser's npm packages
 test-deps:

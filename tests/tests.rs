@@ -17,6 +17,9 @@ mod compression;
 mod deploys;
 // `assetc dev`: live rebuilds, the injected script, the event stream.
 mod dev;
+// `assetc explain`: why names changed (chains, positions, cycles, `--changed` byte counts),
+// from the build directory alone, and its `--json` against ARCHITECTURE.md.
+mod explain;
 // Faults: full disks, unreadable and changing files, huge files and trees.
 mod faults;
 // Hostile input against `assetc serve`: the exact-status corpus, slow clients, `wrk`.

@@ -31,9 +31,43 @@ pub enum Command {
     Clean(CleanArgs),
     /// Develop: build into a private directory, serve with `no-store`, rebuild on change, live reload
     Dev(DevArgs),
+    /// Why did a file's name change? The chain of causes since the previous generation, from the build alone
+    Explain(ExplainArgs),
+    /// Write one self-contained HTML report of a build: sizes, compression, references, what changed and why
+    Report(ReportArgs),
     /// Upload a build to S3-compatible object storage: fingerprinted files first, then pages, then the manifest
     #[cfg(feature = "publish")]
     Publish(PublishArgs),
+}
+
+/// `assetc explain`
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    assetc explain css/site.css          why css/site.css has a new name (or not)\n  \
+    assetc explain --changed             every renamed file, by root cause, with the bytes it costs\n  \
+    assetc explain index.html --since Xk3p9Qa1bC-_ --json")]
+pub struct ExplainArgs {
+    /// The file to explain: a logical path as in the manifest (`css/site.css`), or a served one
+    #[arg(value_name = "LOGICAL_PATH", required_unless_present = "changed")]
+    pub path: Option<String>,
+
+    /// Every file the last build renamed, grouped by root cause, with the bytes a returning
+    /// visitor downloads because of each
+    #[arg(long, conflicts_with = "path")]
+    pub changed: bool,
+
+    /// The build to read [default: build]
+    #[arg(long, short, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Compare with this kept generation (an id from `.assetc/generations.json`, or a unique
+    /// prefix of one) [default: the previous one]
+    #[arg(long, value_name = "GENERATION")]
+    pub since: Option<String>,
+
+    /// Print a machine-readable explanation on stdout (schema: ARCHITECTURE.md)
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `assetc publish`
@@ -72,6 +106,22 @@ pub struct PublishArgs {
     /// Print a machine-readable report on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// `assetc report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The build to report on [default: build]
+    #[arg(long, short, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// The HTML file to write, outside the build [default: report.html]
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Open the report with `xdg-open` (when there is one; else print its path)
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `--variants`: object storage cannot negotiate, so precompressed files are either left

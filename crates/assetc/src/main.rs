@@ -23,6 +23,8 @@ fn main() -> ExitCode {
         cli::Command::Dev(args) => cmd::dev::run(args, &config),
         cli::Command::Verify(args) => cmd::maintain::verify(args, &config),
         cli::Command::Clean(args) => cmd::maintain::clean(args, &config),
+        cli::Command::Explain(args) => cmd::explain::run(args, &config),
+        cli::Command::Report(args) => cmd::report::run(args, &config),
         #[cfg(feature = "publish")]
         cli::Command::Publish(args) => cmd::publish::run(args, &config),
         cli::Command::Serve(args) => cmd::serve::run(args, &config).map(|()| ExitCode::SUCCESS),

@@ -3,7 +3,9 @@
 
 pub mod build;
 pub mod dev;
+pub mod explain;
 pub mod maintain;
 #[cfg(feature = "publish")]
 pub mod publish;
+pub mod report;
 pub mod serve;

@@ -127,8 +127,10 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         .map(|node| scan(node, &resolver, v.ignored.as_ref()))
         .collect();
     let mut rewritable = Vec::with_capacity(nodes.len());
+    let mut positions = Vec::with_capacity(nodes.len());
     for (node, scan) in nodes.iter_mut().zip(scans) {
         node.references = scan.targets;
+        positions.push(scan.positions);
         warnings.extend(scan.warnings);
         rewritable.push(scan.rewritable);
     }
@@ -213,6 +215,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &v.output,
         previous.as_ref(),
         &manifest,
+        &write::refs_record(&nodes, &positions),
         options,
     )?;
     logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;

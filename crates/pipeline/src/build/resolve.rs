@@ -23,10 +23,13 @@ use crate::error::{Warning, WarningKind};
 use crate::scan::html::decode_char_refs;
 use crate::scan::{rewrite, Edit, Role};
 
-/// What one file's scan found: its local targets, its warnings, and whether it parsed (a
-/// file that did not is copied as it is).
+/// What one file's scan found: its local targets, where each reference to one of them is
+/// (for the reference record, `output::refs`), its warnings, and whether it parsed (a file
+/// that did not is copied as it is).
 pub(crate) struct Scan {
     pub targets: BTreeSet<usize>,
+    /// `(line, column, target)` of every reference that resolved, in document order.
+    pub positions: Vec<(u32, u32, usize)>,
     pub warnings: Vec<Warning>,
     pub rewritable: bool,
 }
@@ -34,10 +37,12 @@ pub(crate) struct Scan {
 /// Finds a text node's local targets; `ignored` are missing targets not to warn about.
 pub(crate) fn scan(node: &Node, resolver: &Resolver, ignored: Option<&GlobSet>) -> Scan {
     let mut targets = BTreeSet::new();
+    let mut positions = Vec::new();
     let mut warnings = Vec::new();
     let Content::Text(bytes) = &node.content else {
         return Scan {
             targets,
+            positions,
             warnings,
             rewritable: true,
         };
@@ -47,6 +52,7 @@ pub(crate) fn scan(node: &Node, resolver: &Resolver, ignored: Option<&GlobSet>) 
         match resolver.resolve(from, &r.value, r.role) {
             Resolution::Target(t) => {
                 targets.insert(t);
+                positions.push((r.line, r.column, t));
             }
             Resolution::Untouchable => {}
             Resolution::Problem(
@@ -65,6 +71,7 @@ pub(crate) fn scan(node: &Node, resolver: &Resolver, ignored: Option<&GlobSet>) 
     match result {
         Ok(_) => Scan {
             targets,
+            positions,
             warnings,
             rewritable: true,
         },
@@ -79,6 +86,7 @@ pub(crate) fn scan(node: &Node, resolver: &Resolver, ignored: Option<&GlobSet>) 
             });
             Scan {
                 targets: BTreeSet::new(),
+                positions: Vec::new(),
                 warnings,
                 rewritable: false,
             }

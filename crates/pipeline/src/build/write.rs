@@ -1,7 +1,7 @@
 //! Write: the new tree in the staging directory. Entries the output already holds are
 //! hard-linked with their variants; the rest are written and compressed, in parallel, each
 //! result placed by index. Then the records: the generations still kept (their files linked
-//! across), each one's manifest, and the manifest itself, last.
+//! across), each one's manifest and reference record, and the manifest itself, last.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
@@ -17,12 +17,13 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::build::compress::{compress_file, compressible, CompressOptions};
-use crate::build::load::{read_chunks, with_buffer, Node};
+use crate::build::load::{read_chunks, with_buffer, Content, Node};
 use crate::build::naming::Named;
 use crate::build::options::BuildOptions;
 use crate::build::Progress;
 use crate::error::BuildError;
 use crate::output::records::Records;
+use crate::output::refs::{refs_path, Position, RefsRecord, Source, REFS_VERSION};
 
 /// How many entries were written anew and how many linked from the output.
 pub(crate) struct Tree {
@@ -95,14 +96,53 @@ pub(crate) fn write_tree(
     Ok(tree)
 }
 
+/// This build's reference record: each source's own digest and size, and the position and
+/// target of every reference that resolved (`positions[i]`, from the scan of node `i`).
+pub(crate) fn refs_record(nodes: &[Node], positions: &[Vec<(u32, u32, usize)>]) -> RefsRecord {
+    let files = nodes
+        .par_iter()
+        .zip(positions)
+        .map(|(node, found)| {
+            let (sha256, size) = match &node.content {
+                Content::Text(bytes) => (hex(&sha2::Sha256::digest(bytes).into()), bytes.len()),
+                Content::File { digest, size, .. } => (hex(digest), *size as usize),
+            };
+            let mut references: Vec<Position> = found
+                .iter()
+                .map(|&(line, column, target)| Position {
+                    column,
+                    line,
+                    target: nodes[target].source.logical.to_string(),
+                })
+                .collect();
+            references
+                .sort_by(|a, b| (a.line, a.column, &a.target).cmp(&(b.line, b.column, &b.target)));
+            let source = Source {
+                references,
+                sha256,
+                size: size as u64,
+            };
+            (node.source.logical.to_string(), source)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .collect();
+    RefsRecord {
+        files,
+        version: REFS_VERSION,
+    }
+}
+
 /// Writes the records into `staging`: this generation and the earlier ones still kept
 /// (whose fingerprinted files are linked across from `output`, so they stay servable), each
-/// one's manifest, the generations record, and the manifest. Returns the kept generations.
+/// one's manifest and reference record (`refs`, this build's), the generations record, and
+/// the manifest. Returns the kept generations.
 pub(crate) fn write_records(
     staging: &Path,
     output: &Path,
     previous: Option<&Records>,
     manifest: &Manifest,
+    refs: &RefsRecord,
     options: &BuildOptions,
 ) -> Result<Vec<Generation>, BuildError> {
     let manifest_bytes = manifest.to_json();
@@ -133,9 +173,16 @@ pub(crate) fn write_records(
         }
         let path = staging.join(generation_manifest_path(&generation.id));
         fs::write(&path, old.to_json()).map_err(BuildError::io(&path))?;
+        // A generation built before assetc kept reference records has none to carry over.
+        if let Some(old_refs) = previous.and_then(|p| p.generation_refs(&generation.id)) {
+            let path = staging.join(refs_path(&generation.id));
+            fs::write(&path, old_refs.to_json()).map_err(BuildError::io(&path))?;
+        }
     }
     let record = staging.join(generation_manifest_path(&id));
     fs::write(&record, &manifest_bytes).map_err(BuildError::io(&record))?;
+    let record = staging.join(refs_path(&id));
+    fs::write(&record, refs.to_json()).map_err(BuildError::io(&record))?;
     let record = staging.join(GENERATIONS_FILE);
     let generations = Generations {
         generations: kept.clone(),

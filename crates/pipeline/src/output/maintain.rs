@@ -19,6 +19,7 @@ use crate::build::logical_paths;
 use crate::build::options::LogicalPaths;
 use crate::error::BuildError;
 use crate::output::records::Records;
+use crate::output::refs::refs_path;
 use crate::output::staging::lock;
 
 /// Every file a set of generations needs: the current build's entries (entry points
@@ -157,6 +158,7 @@ pub fn clean(
     }
     for g in &removed {
         let _ = fs::remove_file(root.join(generation_manifest_path(&g.id)));
+        let _ = fs::remove_file(root.join(refs_path(&g.id)));
     }
     Ok(report)
 }

@@ -1,8 +1,12 @@
 //! The build directory: the atomic staging of a new tree (`staging`), the records that say
-//! what it holds (`records`), and keeping it healthy (`maintain`: `clean`, `verify`).
+//! what it holds (`records`, with each generation's reference record `refs`), keeping it
+//! healthy (`maintain`: `clean`, `verify`) and telling what changed between generations and
+//! why (`explain`).
 
+pub mod explain;
 pub mod maintain;
 pub mod records;
+pub mod refs;
 pub mod staging;
 
 pub use staging::{tidy, Staging};

@@ -1,6 +1,7 @@
 //! A build directory's records, read in one place for the build (what the current output
-//! holds and can give the next build), `clean` and `verify`: `assetc-manifest.json`,
-//! `.assetc/generations.json` and each kept generation's manifest.
+//! holds and can give the next build), `clean`, `verify`, `explain` and `report`:
+//! `assetc-manifest.json`, `.assetc/generations.json`, and each kept generation's manifest
+//! and reference record (`output::refs`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -14,6 +15,8 @@ use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
 
 use crate::build::options::{split_config_key, LogicalPaths};
 use crate::error::BuildError;
+use crate::output::explain::Snapshot;
+use crate::output::refs::{refs_path, RefsRecord};
 
 /// The build in a directory, as its records describe it.
 #[derive(Debug)]
@@ -79,6 +82,28 @@ impl Records {
     pub fn generation_manifest(&self, id: &str) -> Option<Manifest> {
         let bytes = fs::read(self.root.join(generation_manifest_path(id))).ok()?;
         Manifest::from_json(&bytes).ok()
+    }
+
+    /// The reference record of a kept generation; None when it is missing, unreadable or of
+    /// another version (a generation built before assetc kept them).
+    pub fn generation_refs(&self, id: &str) -> Option<RefsRecord> {
+        RefsRecord::from_json(&fs::read(self.root.join(refs_path(id))).ok()?)
+    }
+
+    /// A kept generation's records, for `explain`: the newest one's manifest is the
+    /// build's own. None when `id` is not kept or its manifest cannot be read.
+    pub fn snapshot(&self, id: &str) -> Option<Snapshot> {
+        let position = self.generations.iter().position(|g| g.id == id)?;
+        let manifest = if position == 0 {
+            self.manifest.clone()
+        } else {
+            self.generation_manifest(id)?
+        };
+        Some(Snapshot {
+            id: id.to_owned(),
+            manifest,
+            refs: self.generation_refs(id),
+        })
     }
 
     /// The readable manifests of every kept generation, by id.
