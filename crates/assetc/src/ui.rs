@@ -68,6 +68,7 @@ pub fn bytes(n: u64) -> String {
 
 /// A bar counting `total` requests: drawn on stderr only when `enabled` and stderr is a
 /// terminal.
+#[cfg(feature = "publish")]
 pub fn counter(total: u64, enabled: bool) -> indicatif::ProgressBar {
     if !(enabled && std::io::stderr().is_terminal()) {
         return indicatif::ProgressBar::hidden();
