@@ -171,7 +171,7 @@ pub fn wanted(
         };
         // A variant before its plain key: a CDN rule that finds the plain key finds its variants.
         if policy.variants == Variants::Keys {
-            for (coding, v) in &entry.variants {
+            for (coding, v) in entry.variants.iter().filter(|(c, _)| published(c)) {
                 list.push(want(&v.path, &v.sha256, v.size, Some(coding)));
             }
         }
@@ -210,6 +210,14 @@ pub fn wanted(
     (assets, pages, manifest_want)
 }
 
+/// Whether a variant is uploaded as a key of its own: only a plain content-coding (br, zstd,
+/// gzip) that a CDN rule can pick by `Accept-Encoding` alone; a variant that needs more of
+/// the request than that (a dictionary delta, which also needs `Available-Dictionary`)
+/// stays with an origin that negotiates.
+fn published(coding: &str) -> bool {
+    assetc_core::Coding::from_token(coding.as_bytes()).is_some()
+}
+
 /// The keys the kept generations list: the current build's wanted keys, and the
 /// fingerprinted files (with their variant keys, if those are published) of the older kept
 /// generations, whose pages may still be cached. `assetc clean`'s rule, over the bucket.
@@ -224,7 +232,8 @@ pub fn kept_keys<'a>(
         for entry in manifest.entries.values().filter(|e| e.immutable) {
             keys.insert(key(prefix, &entry.path));
             if policy.variants == Variants::Keys {
-                keys.extend(entry.variants.values().map(|v| key(prefix, &v.path)));
+                let variants = entry.variants.iter().filter(|(c, _)| published(c));
+                keys.extend(variants.map(|(_, v)| key(prefix, &v.path)));
             }
         }
     }
@@ -359,6 +368,23 @@ mod tests {
         assert_eq!(assets[0].headers.content_type, "text/css; charset=utf-8");
         assert_eq!(assets[0].sha256, "ab");
         assert_eq!(assets[1].headers.content_encoding, None);
+    }
+
+    #[test]
+    fn only_plain_codings_become_variant_keys() {
+        let mut m = manifest();
+        let css = m.entries.get_mut("css/a.css").unwrap();
+        css.variants.insert(
+            "dcb:0123".into(),
+            Variant {
+                path: "css/a.AAAA.css.0123.dcb".into(),
+                sha256: "dd".into(),
+                size: 1,
+                etag: String::new(),
+            },
+        );
+        let (assets, _, _) = wanted(&m, &[], "mm", 9, &policy(Variants::Keys), "");
+        assert_eq!(keys(&assets), ["css/a.AAAA.css.br", "css/a.AAAA.css"]);
     }
 
     #[test]
