@@ -47,7 +47,7 @@ test-browser: && _browser-tests
 # tests/browser/ on the debug binary that `cargo test` (its features) or `cargo build` left
 _browser-tests: test-deps
     ASSETC_BIN="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/assetc" \
-        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs tests/browser/preload.test.mjs tests/browser/report.test.mjs
+        node --test --test-timeout=180000 tests/browser/browser.test.mjs tests/browser/dev.test.mjs tests/browser/preload.test.mjs tests/browser/report.test.mjs tests/browser/dictionaries.test.mjs
 
 # Install what the tests run, when missing: Debian packages (apt-get; sudo unless root), then tests/browser's npm packages
 test-deps:
@@ -58,6 +58,7 @@ test-deps:
     need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
     need curl curl                  # tests/serve.rs: the manual check, as a person runs it
     need wrk wrk                    # tests/hostile.rs: a thousand connections; `just soak`
+    need zstd zstd                  # tests/dictionaries.rs: decodes dcz deltas
     need /usr/bin/time time         # tests/faults.rs: the peak memory of a build
     need /usr/bin/chromium chromium # tests/browser
     need /usr/sbin/varnishd varnish # tests/cache.rs: Varnish in front of two replicas

@@ -11,7 +11,7 @@ use crate::common::server::Server;
 use crate::common::{assetc, copy_tree, decode, set_mtimes, Tree};
 
 /// `curl` against a running server: what a person checking it by hand would run.
-trait Curl {
+pub(crate) trait Curl {
     fn url(&self, path: &str) -> String;
     /// `curl -sI` plus `args`: the status and the head of the response.
     fn curl_head(&self, path: &str, args: &[&str]) -> (u16, Response);
@@ -21,7 +21,7 @@ trait Curl {
     fn curl_body(&self, path: &str, args: &[&str]) -> Vec<u8>;
 }
 
-fn curl(args: &[&str], url: &str) -> Vec<u8> {
+pub(crate) fn curl(args: &[&str], url: &str) -> Vec<u8> {
     let out = Command::new("curl")
         .args(["-sS", "--max-time", "10"])
         .args(args)

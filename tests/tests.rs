@@ -15,6 +15,8 @@ mod common;
 mod compression;
 // Kept generations, `clean`, `verify`, and builds killed at any moment.
 mod deploys;
+// Compression dictionary deltas (RFC 9842): dcb/dcz against the previous generation.
+mod dictionaries;
 // `assetc dev`: live rebuilds, the injected script, the event stream.
 mod dev;
 // `assetc explain`: why names changed (chains, positions, cycles, `--changed` byte counts),

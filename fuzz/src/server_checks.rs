@@ -417,5 +417,8 @@ pub fn check_negotiate(data: &[u8]) {
             refused("identity"),
             "{lossy:?}: 406 though identity is acceptable"
         ),
+        Negotiated::Dictionary(coding) => {
+            panic!("{lossy:?}: {coding:?} picked with no dictionary available")
+        }
     }
 }

@@ -13,16 +13,23 @@ Serve: wrk against `assetc serve` and nginx (tests/bench/nginx.conf.in), alterna
 A B A B, on one build of the synthetic 10,000-file corpus; plus the start-up time and
 resident memory of `assetc serve` on a 100,000-entry build (full run).
 
+Deploy: bytes a returning visitor downloads for the changed files after a deploy, with
+compression dictionaries (RFC 9842: the browser offers the version it holds, the server
+answers with the build's `dcb`/`dcz` delta) and without (br), on published npm packages at
+two versions (prepare.DEPLOY_PAIRS), each built twice into one output and served.
+
 Nothing here asserts a timing: the goals are printed beside the figures. The machine is
 shared and has two cores, which wrk and the server also share.
 
-    python3 tests/bench/bench.py [--quick] [--only build|serve] [--assetc PATH]
+    python3 tests/bench/bench.py [--quick] [--only build|serve|deploy] [--assetc PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import datetime
+import hashlib
 import http.client
 import json
 import os
@@ -508,6 +515,70 @@ def bench_serve(assetc: str, src: str, rounds_n: int, seconds: float, conns_list
     return results
 
 
+# Chromium 156's Accept-Encoding.
+CHROMIUM_ACCEPT_ENCODING = "gzip, deflate, br, zstd, dcb, dcz"
+
+
+def bench_deploy(assetc: str) -> list[dict]:
+    """Per version pair: each changed file's bytes on the wire (the body; headers are the
+    same few hundred bytes either way) for a returning visitor who holds the old version,
+    without a dictionary and with one."""
+    out = []
+    for name, old, new, files in prepare.DEPLOY_PAIRS:
+        site = os.path.join(WORK, f"deploy-{name}-{old}-{new}")
+        rmtree(site)
+        src, dst = os.path.join(site, "src"), os.path.join(site, "build")
+        logicals = [f"vendor/{os.path.basename(f)}" for f in files]
+
+        def write(version: str) -> dict:
+            pkg = prepare.ensure_package(name, version)
+            rmtree(src)
+            os.makedirs(os.path.join(src, "vendor"))
+            for f, logical in zip(files, logicals):
+                # With its source map, which the file references (not counted below:
+                # browsers fetch maps only with their developer tools open).
+                for suffix in ("", ".map"):
+                    if os.path.exists(os.path.join(pkg, f + suffix)):
+                        shutil.copyfile(os.path.join(pkg, f + suffix),
+                                        os.path.join(src, logical + suffix))
+            tags = "".join(f'<link rel="stylesheet" href="{l}">' if l.endswith(".css")
+                           else f'<script src="{l}"></script>' for l in logicals)
+            with open(os.path.join(src, "index.html"), "w") as fh:
+                fh.write(f"<!doctype html><title>{name} {version}</title>{tags}\n")
+            subprocess.run([assetc, "build", "--input", src, "--output", dst, "--quiet"],
+                           check=True)
+            with open(os.path.join(dst, "assetc-manifest.json")) as fh:
+                return json.load(fh)
+
+        before = write(old)
+        log(f"deploy: {name} {old} -> {new}")
+        after = write(new)
+        server = Server("assetc", [assetc, "serve", "--root", dst, "--bind", "127.0.0.1:0"])
+        server.start()
+        try:
+            for logical in logicals:
+                old_path = before["entries"][logical]["path"]
+                entry = after["entries"][logical]
+                with open(os.path.join(dst, old_path), "rb") as fh:
+                    digest = hashlib.sha256(fh.read())
+                offer = f":{base64.b64encode(digest.digest()).decode()}:"
+                url = "/" + entry["path"]
+                _, h_plain, plain = http_get(server.port, url,
+                                             {"Accept-Encoding": CHROMIUM_ACCEPT_ENCODING})
+                _, h_dict, delta = http_get(server.port, url, {
+                    "Accept-Encoding": CHROMIUM_ACCEPT_ENCODING, "Available-Dictionary": offer})
+                coding = h_dict.get("content-encoding")
+                variant = entry["variants"].get(f"{coding}:{digest.hexdigest()}")
+                if variant is None or hashlib.sha256(delta).hexdigest() != variant["sha256"]:
+                    raise Failed(f"{logical}: no delta served for {old} -> {new} ({h_dict})")
+                out.append({"package": name, "old": old, "new": new, "file": logical,
+                            "identity": entry["size"], "coding": h_plain.get("content-encoding"),
+                            "without": len(plain), "with_coding": coding, "with": len(delta)})
+        finally:
+            server.stop()
+    return out
+
+
 def bench_startup(assetc: str, src: str, n: int) -> dict:
     """Start-up time and memory of `assetc serve` on a large build (compression off)."""
     root = os.path.join(WORK, "startup-root")
@@ -642,7 +713,27 @@ def markdown(res: dict) -> str:
                 f"**{r['ratio_rps']:.2f}x** | {a['p50_us'] / 1000:.2f} / {a['p99_us'] / 1000:.2f} ms | "
                 f"{n['p50_us'] / 1000:.2f} / {n['p99_us'] / 1000:.2f} ms |")
         out.append("")
-    for key in ("serve_error", "startup_error"):
+    d = res.get("deploy")
+    if d:
+        out += ["**Returning visitor after a deploy** (bytes of each changed file's body on the "
+                "wire, for a browser holding the old version; `Accept-Encoding` as Chromium "
+                "sends it; with dictionaries it also sends `Available-Dictionary`).", "",
+                "| package | update | file | identity | without dictionaries | with dictionaries "
+                "| saved |", "|---|---|---|---:|---:|---:|---:|"]
+        for (pkg, old, new) in dict.fromkeys((r["package"], r["old"], r["new"]) for r in d):
+            rows = [r for r in d if (r["package"], r["old"], r["new"]) == (pkg, old, new)]
+            for r in rows:
+                out.append(
+                    f"| {pkg} | {old} → {new} | `{r['file']}` | {r['identity']:,} "
+                    f"| {r['without']:,} ({r['coding']}) | {r['with']:,} ({r['with_coding']}) | "
+                    f"{100 * (1 - r['with'] / r['without']):.0f} % |")
+            if len(rows) > 1:
+                without, with_ = sum(r["without"] for r in rows), sum(r["with"] for r in rows)
+                out.append(f"| {pkg} | {old} → {new} | **all {len(rows)} files** | "
+                           f"{sum(r['identity'] for r in rows):,} | {without:,} | {with_:,} | "
+                           f"{100 * (1 - with_ / without):.0f} % |")
+        out.append("")
+    for key in ("serve_error", "startup_error", "deploy_error"):
         if res.get(key):
             out += [f"**{key.split('_')[0].capitalize()} benchmark failed:** "
                     f"`{res[key].splitlines()[0][:300]}`", ""]
@@ -668,7 +759,7 @@ def corpus_info(path: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
-    ap.add_argument("--only", choices=["build", "serve"])
+    ap.add_argument("--only", choices=["build", "serve", "deploy"])
     ap.add_argument("--assetc", default=os.path.join(ROOT, "target", "release", "assetc"))
     ap.add_argument("--runs", type=int, help="timed rounds per build figure")
     ap.add_argument("--seconds", type=float, help="seconds per wrk run")
@@ -681,7 +772,8 @@ def main() -> None:
     if not os.access(args.assetc, os.X_OK):
         sys.exit(f"error: `{args.assetc}` is not built; run `cargo build --release` first")
     assetc = os.path.abspath(args.assetc)
-    corpora = prepare.prepare(synth)
+    # The deploy figures need only their packages (prepare.ensure_package).
+    corpora = {} if args.only == "deploy" else prepare.prepare(synth)
     os.makedirs(WORK, exist_ok=True)
     mode = "quick" if quick else "full"
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
@@ -695,7 +787,13 @@ def main() -> None:
                               capture_output=True, text=True).stdout.strip(),
         "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
     }, "corpora": {k: corpus_info(v) for k, v in corpora.items()}}
-    if args.only != "serve":
+    if args.only in (None, "deploy"):
+        try:
+            res["deploy"] = bench_deploy(assetc)
+        except (Failed, subprocess.CalledProcessError) as e:
+            res["deploy_error"] = str(e)
+            log(f"deploy benchmark failed: {e}")
+    if args.only in (None, "build"):
         plain, compressed = {}, {}
         # br at quality 11 runs near 1 MB/s per core: the compressed comparison takes the
         # real corpora only, and one round of the smallest in a quick run.
@@ -710,7 +808,7 @@ def main() -> None:
                 compressed[name] = bench_build_compressed(
                     assetc, name, corpora[name], 1 if quick else runs, peers=True)
         res["build"] = {"plain": plain, "compressed": compressed}
-    if args.only != "build":
+    if args.only in (None, "serve"):
         try:
             res["serve"] = bench_serve(assetc, corpora["synth-10k"], 2, seconds, [64, 256])
         except Failed as e:

@@ -10,7 +10,9 @@
     ~2,000 SVG icons), with a small index page that loads them;
   - `npm-min`: the part of `npm` a page loads (minified CSS and JS, web fonts);
   - `docs`: Sphinx's own documentation, built by Sphinx from its PyPI sdist;
-  - `synth-N`: synthetic trees of N files (tests/bench/synth.py).
+  - `synth-N`: synthetic trees of N files (tests/bench/synth.py);
+  - `packages/NAME-VERSION`: published npm packages at two versions each, for the
+    returning visitor after a deploy (`DEPLOY_PAIRS`, bench.py's `deploy` figures).
 
 Each corpus is rebuilt only when its stamp (`NAME.stamp` beside it: the pinned versions, the generator
 version) changes. Run directly: `python3 tests/bench/prepare.py [--synth 10000,100000]`.
@@ -39,6 +41,14 @@ NPM_PACKAGES = [
     ("bootstrap@5.3.3", "bootstrap-5.3.3.tgz", ["dist"], "vendor/bootstrap"),
     ("@fortawesome/fontawesome-free@6.5.2", "fortawesome-fontawesome-free-6.5.2.tgz",
      ["css", "js", "webfonts", "sprites", "svgs", "LICENSE.txt"], "vendor/fontawesome"),
+]
+# A version a returning visitor's browser holds, and the one deployed after it: (package,
+# old version, new version, the files a page loads from it).
+BOOTSTRAP_FILES = ["dist/css/bootstrap.min.css", "dist/js/bootstrap.bundle.min.js"]
+DEPLOY_PAIRS = [
+    ("bootstrap", "5.3.2", "5.3.3", BOOTSTRAP_FILES),
+    ("bootstrap", "5.2.3", "5.3.3", BOOTSTRAP_FILES),
+    ("jquery", "3.7.0", "3.7.1", ["dist/jquery.min.js"]),
 ]
 PYPI_PINS = ["Django==5.1.4", "whitenoise==6.8.2", "Brotli==1.1.0", "Sphinx==7.2.6"]
 SPHINX_SDIST = "sphinx-7.2.6.tar.gz"
@@ -141,6 +151,34 @@ def ensure_npm() -> str:
     shutil.rmtree(out, ignore_errors=True)
     os.rename(tmp, out)
     write_stamp(out, stamp)
+    return out
+
+
+def ensure_package(name: str, version: str) -> str:
+    """`npm pack NAME@VERSION`, unpacked once into corpus/packages/NAME-VERSION."""
+    out = os.path.join(CORPUS, "packages", f"{name}-{version}")
+    if stamp_ok(out, version):
+        return out
+    os.makedirs(DOWNLOADS, exist_ok=True)
+    tgz = f"{name}-{version}.tgz"
+    if not os.path.exists(os.path.join(DOWNLOADS, tgz)):
+        log(f"npm pack {name}@{version}")
+        run(["npm", "pack", "--silent", f"{name}@{version}"], cwd=DOWNLOADS,
+            stdout=subprocess.DEVNULL)
+    tmp = out + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    with tarfile.open(os.path.join(DOWNLOADS, tgz)) as tar:
+        for member in tar.getmembers():
+            parts = member.name.split("/", 1)
+            if len(parts) != 2 or not member.isfile():
+                continue
+            target = os.path.join(tmp, parts[1])
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with tar.extractfile(member) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(tmp, out)
+    write_stamp(out, version)
     return out
 
 

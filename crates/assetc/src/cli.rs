@@ -225,6 +225,11 @@ pub struct BuildArgs {
     #[arg(long, value_name = "LIST")]
     pub codings: Option<String>,
 
+    /// Compression-dictionary deltas (RFC 9842) of each changed file against its versions in
+    /// this many newest kept older builds, 0 for none, at most 4 [default: 1]
+    #[arg(long, value_name = "N")]
+    pub dictionaries: Option<usize>,
+
     /// Keep the files of this many newest builds for pages still cached by clients [default: 2]
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
@@ -288,6 +293,11 @@ pub struct ServeArgs {
     /// and their imports) for browsers, and for CDNs that turn them into 103 Early Hints
     #[arg(long)]
     pub preload_links: bool,
+
+    /// Do not serve compression-dictionary deltas (RFC 9842 `dcb`/`dcz`) nor offer files
+    /// as dictionaries (`Use-As-Dictionary`)
+    #[arg(long)]
+    pub no_dictionaries: bool,
 
     /// Seconds in-flight requests get to finish after SIGTERM [default: 30]
     #[arg(long, value_name = "SECS")]

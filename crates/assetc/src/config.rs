@@ -64,6 +64,8 @@ pub struct BuildConfig {
     pub compress_min_size: Option<u64>,
     /// A variant is kept only if it saves at least this share (0.1 = 10 %).
     pub compress_min_saving: Option<f64>,
+    /// Dictionary deltas against this many newest kept older builds, 0 to 4 [default: 1].
+    pub dictionaries: Option<usize>,
     pub keep: Option<usize>,
     pub keep_age: Option<String>,
 }
@@ -93,6 +95,8 @@ pub struct ServeConfig {
     pub health_path: Option<String>,
     /// `Link: rel=preload` hints on pages [default: false].
     pub preload_links: Option<bool>,
+    /// Serve dictionary deltas and offer files as dictionaries (RFC 9842) [default: true].
+    pub dictionaries: Option<bool>,
     pub shutdown_timeout: Option<u64>,
     /// Seconds a client has to send its request head [default: 5].
     pub request_timeout: Option<u64>,

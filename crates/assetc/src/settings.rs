@@ -54,6 +54,9 @@ pub fn keep_age(flag: Option<&str>, config: &Config) -> anyhow::Result<i64> {
     }
 }
 
+/// The most older builds deltas are computed against (`--dictionaries`).
+const MAX_DICTIONARIES: usize = 4;
+
 /// A build's options from the flags, `assetc.toml` and the environment.
 pub fn build_options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildOptions> {
     let c = &config.build;
@@ -72,6 +75,13 @@ pub fn build_options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildO
             bail!("`compress_min_saving` must be at least 0 and below 1, not `{saving}`");
         }
         compress.min_saving = saving;
+    }
+    if let Some(n) = args.dictionaries.or(c.dictionaries) {
+        // Each dictionary costs two encodings per changed file at every build.
+        if n > MAX_DICTIONARIES {
+            bail!("`dictionaries` must be at most {MAX_DICTIONARIES}, not `{n}`; hint: deltas against the newest older build serve most returning visitors");
+        }
+        compress.dictionaries = n;
     }
     let keep_age = keep_age(args.keep_age.as_deref(), config)?;
     Ok(BuildOptions {
@@ -246,6 +256,7 @@ pub fn serve(args: ServeArgs, config: &Config) -> anyhow::Result<Serve> {
         clean_urls: args.clean_urls || cfg.clean_urls.unwrap_or(false),
         health_path: args.health_path.or_else(|| cfg.health_path.clone()),
         preload_links: args.preload_links || cfg.preload_links.unwrap_or(defaults.preload_links),
+        dictionaries: !args.no_dictionaries && cfg.dictionaries.unwrap_or(defaults.dictionaries),
     };
     let (request_timeout, keep_alive) = connection_timeouts(
         args.request_timeout.or(cfg.request_timeout),

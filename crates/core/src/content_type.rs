@@ -138,6 +138,30 @@ fn trim_start(b: &[u8]) -> &[u8] {
     &b[n..]
 }
 
+/// Whether a content type is worth compressing: text, JS, JSON, SVG, wasm, uncompressed
+/// fonts, source maps. Not images in compressed formats, woff/woff2, archives or media.
+pub fn compressible(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    media.starts_with("text/")
+        || matches!(
+            media,
+            "application/json"
+                | "application/manifest+json"
+                | "application/xml"
+                | "application/xhtml+xml"
+                | "application/rss+xml"
+                | "application/atom+xml"
+                | "application/wasm"
+                | "application/javascript"
+                | "image/svg+xml"
+                | "image/x-icon"
+                | "image/bmp"
+                | "font/ttf"
+                | "font/otf"
+                | "application/vnd.ms-fontobject"
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ pub mod logical_path;
 pub mod manifest;
 pub mod url_ref;
 
-pub use coding::Coding;
+pub use coding::{Coding, DictCoding};
 pub use fingerprint::{fingerprint, fingerprinted_name, strong_etag, Digest, FINGERPRINT_LEN};
 pub use logical_path::{LogicalPath, LogicalPathError};
 pub use manifest::{Entry, Manifest, Variant, MANIFEST_FILE_NAME, MANIFEST_VERSION};

@@ -94,16 +94,26 @@ impl Manifest {
         out
     }
 
+    /// Parses a manifest of this version. The version is looked at again only when the
+    /// whole parse fails or finds another version, so that a manifest of another schema
+    /// gets the version error rather than a field error, and a good one (60 MB at
+    /// 100,000 files) is parsed once.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ManifestError> {
         #[derive(Deserialize)]
         struct Versioned {
             version: u32,
         }
+        let parsed = serde_json::from_slice::<Self>(bytes);
+        if let Ok(manifest) = &parsed {
+            if manifest.version == MANIFEST_VERSION {
+                return parsed.map_err(Into::into);
+            }
+        }
         let Versioned { version } = serde_json::from_slice(bytes)?;
         if version != MANIFEST_VERSION {
             return Err(ManifestError::Version { found: version });
         }
-        Ok(serde_json::from_slice(bytes)?)
+        Ok(parsed?)
     }
 }
 

@@ -7,20 +7,27 @@ use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
-use assetc_core::Manifest;
 
 use crate::handles::Handles;
 use crate::header_rules::Rules;
 use crate::options::Options;
-use crate::route::{Body, Resource, ResourceRoute, Route};
+use crate::route::{Body, Resource, ResourceRoute, Route, Routes};
 use crate::stamp::Stamp;
 
-/// A build loaded for serving: the manifest, and every URL's route.
+/// What a template asks of a logical path: where it is served, and its SRI value.
+#[derive(Debug)]
+pub(crate) struct Logical {
+    pub served: Box<str>,
+    pub integrity: Option<Box<str>>,
+}
+
+/// A build loaded for serving: what templates ask of logical paths, and every URL's route.
+/// The manifest itself is not kept (at 100,000 files it is most of the memory).
 #[derive(Debug)]
 pub struct Build {
     pub(crate) root: PathBuf,
     pub(crate) options: Options,
-    pub(crate) manifest: Manifest,
+    pub(crate) logical: HashMap<Box<str>, Logical, foldhash::fast::RandomState>,
     /// The id of the newest generation: the fingerprint of its manifest's bytes, as
     /// `assetc build` names it in `.assetc/generations.json`.
     pub(crate) generation: String,
@@ -30,13 +37,12 @@ pub struct Build {
     pub(crate) older_urls: usize,
     /// The build root's identity when it was loaded (see [`Stamp`]).
     pub(crate) stamp: Option<Stamp>,
-    pub(crate) routes: HashMap<Box<str>, Route>,
+    pub(crate) routes: Routes,
     pub(crate) not_found: Option<Arc<Resource>>,
     pub(crate) fallback: Option<ResourceRoute>,
     /// Rules for responses to paths without a route (404s).
     pub(crate) miss_rules: Option<Rules>,
     pub(crate) revalidate: HeaderValue,
-    pub(crate) integrity: HashMap<String, String>,
     pub(crate) unroutable: Vec<String>,
     pub(crate) memory_bytes: u64,
     pub(crate) reused_bytes: u64,
@@ -53,11 +59,6 @@ impl Build {
     /// The options the build was loaded with.
     pub fn options(&self) -> &Options {
         &self.options
-    }
-
-    /// The manifest as loaded.
-    pub fn manifest(&self) -> &Manifest {
-        &self.manifest
     }
 
     /// The id of the build's (newest) generation, as `.assetc/generations.json` names it.
@@ -83,15 +84,15 @@ impl Build {
     /// The served path (relative to the build root, not encoded) of a logical path.
     pub fn served_path(&self, logical: &str) -> Option<&str> {
         let logical = logical.trim_start_matches('/');
-        self.manifest.entries.get(logical).map(|e| e.path.as_str())
+        self.logical.get(logical).map(|e| &*e.served)
     }
 
     /// The Subresource Integrity value of a logical path's served bytes: the manifest's
     /// (`sha384-…`) when it records one, else `sha256-…` from its digest.
     pub fn integrity(&self, logical: &str) -> Option<&str> {
-        self.integrity
+        self.logical
             .get(logical.trim_start_matches('/'))
-            .map(String::as_str)
+            .and_then(|e| e.integrity.as_deref())
     }
 
     /// Paths in the manifest that no request can reach (dotfiles, Windows device names,

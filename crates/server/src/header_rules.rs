@@ -22,6 +22,7 @@ const MANAGED_HEADERS: &[&str] = &[
     "last-modified",
     "location",
     "transfer-encoding",
+    "use-as-dictionary",
     "vary",
     "x-content-type-options",
 ];
@@ -38,6 +39,8 @@ pub(crate) fn header_value(what: &str, value: &str) -> Result<HeaderValue, LoadE
 pub(crate) struct Rules {
     set: globset::GlobSet,
     headers: Vec<HeaderList>,
+    /// The list of a URL no rule matches, shared by all of them.
+    none: HeaderList,
 }
 
 impl Rules {
@@ -71,13 +74,28 @@ impl Rules {
             glob: String::new(),
             source,
         })?;
-        Ok(Self { set, headers })
+        Ok(Self {
+            set,
+            headers,
+            none: HeaderList::from([]),
+        })
     }
 
     /// The headers of every rule matching `url`, later rules overriding earlier ones.
+    /// A URL matching no rule, or one, shares that list: equal lists are one allocation
+    /// across a build's routes.
     pub(crate) fn for_url(&self, url: &str) -> HeaderList {
+        if self.set.is_empty() {
+            return self.none.clone();
+        }
+        let matches = self.set.matches(url);
+        match matches.as_slice() {
+            [] => return self.none.clone(),
+            [one] => return self.headers[*one].clone(),
+            _ => {}
+        }
         let mut out: Vec<(HeaderName, HeaderValue)> = Vec::new();
-        for i in self.set.matches(url) {
+        for i in matches {
             for (name, value) in self.headers[i].iter() {
                 out.retain(|(n, _)| n != name);
                 out.push((name.clone(), value.clone()));

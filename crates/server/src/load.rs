@@ -6,25 +6,33 @@ use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
-use assetc_core::url_ref::encode_segment;
+use assetc_core::url_ref::{encode_path, encode_segment};
 use assetc_core::{Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
 use base64::Engine;
+use rayon::prelude::*;
 
-use crate::build::Build;
+use crate::build::{Build, Logical};
 use crate::error::LoadError;
 use crate::handles::{identity, DiskFile, Handles};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
-use crate::http::negotiate::Coding;
+use crate::http::dictionary::{
+    around_fingerprint, destination, match_pattern, pattern_matches, resolve, use_as_dictionary,
+};
+use crate::http::negotiate::{Coding, DictCoding};
 use crate::http::path;
 use crate::options::{Options, NOT_FOUND_PAGE};
 use crate::preload::with_links;
-use crate::route::{Body, Representation, Resource, ResourceRoute, Route, VARY_ACCEPT_ENCODING};
+use crate::route::{
+    Body, Delta, Representation, Resource, ResourceRoute, Route, Routes, VARY_ACCEPT_ENCODING,
+    VARY_DICTIONARY,
+};
 use crate::stamp::Stamp;
 
 /// Whether a served or logical path can be reached by a request at all.
@@ -67,7 +75,9 @@ impl Build {
     /// A load that raced a new build being swapped in (the root's [`Stamp`] changed while
     /// loading) is done again, so that manifest and files always come from one tree.
     pub fn open(root: impl AsRef<Path>, options: &Options) -> Result<Self, LoadError> {
-        Self::load_consistent(root.as_ref(), options, None)
+        let build = Self::load_consistent(root.as_ref(), options, None);
+        release_free_memory();
+        build
     }
 
     /// Loads the build at this build's root again with the same options: the new build
@@ -75,7 +85,9 @@ impl Build {
     /// of a representation this build already holds in memory (the same strong ETag and
     /// size) are shared rather than read again, so a reload costs little memory or IO.
     pub fn reopen(&self) -> Result<Self, LoadError> {
-        Self::load_consistent(&self.root, &self.options, Some(self))
+        let build = Self::load_consistent(&self.root, &self.options, Some(self));
+        release_free_memory();
+        build
     }
 
     /// Loads until the root's stamp is the same before and after (at most
@@ -118,30 +130,61 @@ impl Build {
             path: manifest_path.clone(),
             source,
         })?;
-        let manifest = Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
-            path: manifest_path.clone(),
-            source,
-        })?;
         let generation = assetc_core::fingerprint(&assetc_core::fingerprint::sha256(&json));
+        // The older generations' manifests (each as large as the newest) are read and
+        // parsed on their own thread while the newest build's files are checked.
+        std::thread::scope(|scope| {
+            let older = scope.spawn(|| older_manifests(&root, &generation));
+            let manifest =
+                Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
+                    path: manifest_path.clone(),
+                    source,
+                })?;
+            drop(json);
+            let newest = Newest {
+                root: &root,
+                canonical_root: &canonical_root,
+                manifest,
+                generation: generation.clone(),
+            };
+            Self::load_manifest(newest, options, previous, older)
+        })
+    }
+
+    /// [`Build::load`] once the newest manifest is parsed; `older` gives the older
+    /// generations' manifests.
+    fn load_manifest(
+        newest: Newest<'_>,
+        options: &Options,
+        previous: Option<&Build>,
+        older: std::thread::ScopedJoinHandle<'_, Vec<(String, Manifest)>>,
+    ) -> Result<Self, LoadError> {
+        let Newest {
+            root,
+            canonical_root,
+            manifest,
+            generation,
+        } = newest;
+        let root = root.to_path_buf();
 
         let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
         let revalidate = header_value("Cache-Control", &options.cache_control_revalidate)?;
         let rules = Rules::new(&options.header_rules)?;
 
-        let beneath = Beneath::new(&canonical_root).map_err(|source| LoadError::Root {
+        let beneath = Beneath::new(canonical_root).map_err(|source| LoadError::Root {
             root: root.clone(),
             source,
         })?;
         let files = Files {
             root: &root,
             beneath,
-            options,
             reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
-            reused: std::cell::Cell::new(0),
+            reused: AtomicU64::new(0),
         };
         let mut budget = options.memory_budget;
         let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
-        let mut integrity = HashMap::new();
+        let mut logical_paths =
+            HashMap::with_capacity_and_hasher(manifest.entries.len(), Default::default());
         let mut preload = if options.preload_links {
             crate::preload::page_links(&manifest)
         } else {
@@ -151,18 +194,31 @@ impl Build {
         // small ones, for which a disk read costs most relative to the bytes sent.
         let mut by_size: Vec<(&String, &Entry)> = manifest.entries.iter().collect();
         by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
-        for (logical, entry) in by_size {
-            let mut resource = files.load_entry(logical, entry, &mut budget)?;
-            resource.preload = preload.remove(logical.as_str());
+        let planned = plan(by_size, options, &mut budget);
+        // The checks (an open and a stat each, a read for the bodies kept in memory) in
+        // parallel; the first problem in that order is the one reported.
+        let loaded: Vec<Result<Resource, LoadError>> =
+            planned.par_iter().map(|p| files.load_entry(p)).collect();
+        for (planned, resource) in planned.iter().zip(loaded) {
+            let (logical, entry) = (planned.logical, planned.entry);
+            let mut resource = resource?;
+            resource.preload = preload.remove(logical);
             let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
-            if let Some(sri) = recorded.or_else(|| integrity_of(&entry.sha256)) {
-                integrity.insert(logical.clone(), sri);
-            }
-            resources.insert(logical.as_str(), Arc::new(resource));
+            logical_paths.insert(
+                logical.into(),
+                Logical {
+                    served: entry.path.as_str().into(),
+                    integrity: recorded
+                        .or_else(|| integrity_of(&entry.sha256))
+                        .map(String::into_boxed_str),
+                },
+            );
+            resources.insert(logical, Arc::new(resource));
         }
 
         // Routes, most specific first: a URL already taken is never overwritten.
-        let mut routes: HashMap<Box<str>, Route> = HashMap::new();
+        let mut routes =
+            Routes::with_capacity_and_hasher(manifest.entries.len() * 2 + 16, Default::default());
         let mut unroutable = Vec::new();
         let route = |resource: &Arc<Resource>, url: &str, cache_control: &HeaderValue| {
             Route::Resource(ResourceRoute {
@@ -171,19 +227,24 @@ impl Build {
                 extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
             })
         };
+        // Fingerprinted URLs: the ones that can offer themselves as dictionaries.
+        let mut fingerprinted: Vec<Box<str>> = Vec::new();
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
             if !routable(&entry.path) {
                 unroutable.push(entry.path.clone());
                 continue;
             }
-            let url = format!("/{}", entry.path);
+            let url = url_of(&entry.path);
             let cc = if entry.immutable {
                 &immutable
             } else {
                 &revalidate
             };
             let r = route(&resources[logical.as_str()], &url, cc);
+            if entry.immutable && !routes.contains_key(url.as_str()) {
+                fingerprinted.push(url.as_str().into());
+            }
             routes.entry(url.into()).or_insert(r);
         }
         // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
@@ -195,7 +256,7 @@ impl Build {
                 unroutable.push(logical.clone());
                 continue;
             }
-            let url = format!("/{logical}");
+            let url = url_of(logical);
             let r = route(&resources[logical.as_str()], &url, &revalidate);
             routes.entry(url.into()).or_insert(r);
         }
@@ -250,19 +311,32 @@ impl Build {
         // logical paths are the newest build's alone.
         let mut older_generations = Vec::new();
         let mut older_urls = 0;
-        for (id, old) in older_manifests(&root, &generation) {
+        let older = older
+            .join()
+            .expect("reading the older manifests does not panic");
+        for (id, old) in older {
             let mut missing = Vec::new();
+            let mut urls = Vec::new();
+            let mut candidates = Vec::new();
             for (logical, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
                 if !routable(&entry.path) {
                     continue;
                 }
-                let url = format!("/{}", entry.path);
+                let url = url_of(&entry.path);
                 if routes.contains_key(url.as_str()) {
                     continue;
                 }
-                match files.load_entry(logical, entry, &mut budget) {
+                urls.push(url);
+                candidates.push((logical, entry));
+            }
+            let planned = plan(candidates, options, &mut budget);
+            let loaded: Vec<Result<Resource, LoadError>> =
+                planned.par_iter().map(|p| files.load_entry(p)).collect();
+            for (url, resource) in urls.into_iter().zip(loaded) {
+                match resource {
                     Ok(resource) => {
                         let r = route(&Arc::new(resource), &url, &immutable);
+                        fingerprinted.push(url.as_str().into());
                         routes.insert(url.into(), r);
                         older_urls += 1;
                     }
@@ -277,6 +351,10 @@ impl Build {
                 );
             }
             older_generations.push(id);
+        }
+
+        if options.dictionaries {
+            offer_dictionaries(&mut routes, &fingerprinted);
         }
 
         let fallback = match &options.spa_fallback {
@@ -300,7 +378,7 @@ impl Build {
             }
         };
         let not_found = resources.get(NOT_FOUND_PAGE).cloned();
-        let reused_bytes = files.reused.get();
+        let reused_bytes = files.reused.load(Ordering::Relaxed);
         drop(files);
         let miss_rules = (!options.header_rules.is_empty()).then_some(rules);
         if !unroutable.is_empty() {
@@ -312,7 +390,7 @@ impl Build {
         Ok(Self {
             root,
             options: options.clone(),
-            manifest,
+            logical: logical_paths,
             generation,
             older_generations,
             older_urls,
@@ -322,13 +400,106 @@ impl Build {
             fallback,
             miss_rules,
             revalidate,
-            integrity,
             unroutable,
             memory_bytes: options.memory_budget - budget,
             reused_bytes,
             handles: Handles::new(options.open_files),
         })
     }
+}
+
+/// Gives the memory a load freed back to the system. A load's peak is the manifests being
+/// parsed (at 100,000 files, 60 MB of JSON each and their parsed form); freed, glibc keeps
+/// most of it mapped (it trims only the top of the heap), and the server's resident size
+/// would stay at the peak, twice what it holds (measured: 359 MB resident for 157 MB live).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the kernel; it touches no live
+    // allocation and is thread-safe (it takes each arena's lock).
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// `Use-As-Dictionary` (RFC 9842 §2.1) on every fingerprinted URL of a compressible file
+/// named `stem.<fingerprint>.ext`, whose pattern no URL of another logical path matches:
+/// a browser then offers each version of a file only for later versions of the same file.
+/// A pattern that another file's URL matches (`app.*.js` and `app.min.<fp>.js`) is left
+/// out: a wrong offer costs the request a byte-identical fallback, but it also takes the
+/// place of the right dictionary in the browser's choice (§2.2: the longest match wins).
+fn offer_dictionaries(routes: &mut Routes, fingerprinted: &[Box<str>]) {
+    // Every URL with the logical path behind it ("" for redirects and health), sorted: the
+    // URLs a pattern may match share the text before its wildcard, a range of this list.
+    let mut urls: Vec<(&str, &str)> = routes
+        .iter()
+        .map(|(url, route)| match route {
+            Route::Resource(r) => (&**url, &*r.resource.logical),
+            _ => (&**url, ""),
+        })
+        .collect();
+    urls.sort_unstable();
+    let mut offers: Vec<(Box<str>, HeaderValue)> = Vec::new();
+    let mut overlapping = Vec::new();
+    for url in fingerprinted {
+        let Some(Route::Resource(route)) = routes.get(url) else {
+            continue;
+        };
+        let resource = &route.resource;
+        let identity = resource.identity();
+        let content_type = identity.content_type.to_str().unwrap_or_default();
+        if !assetc_core::content_type::compressible(content_type) {
+            continue;
+        }
+        let (dir, served_name) = url.rsplit_once('/').expect("a URL starts with `/`");
+        let logical_name = resource.logical.rsplit('/').next().unwrap_or_default();
+        let Some((before, after)) = around_fingerprint(logical_name, served_name) else {
+            continue;
+        };
+        let pattern = match_pattern(before, after);
+        // The pattern as the browser resolves it against this URL: the URL's encoded
+        // directory, then the relative pattern.
+        let resolved = resolve(dir, &pattern);
+        let start = format!("{dir}/{before}");
+        let from = urls.partition_point(|(u, _)| *u < start.as_str());
+        let clash = urls[from..]
+            .iter()
+            .take_while(|(u, _)| u.starts_with(start.as_str()))
+            .find(|(u, logical)| {
+                *logical != &*resource.logical && pattern_matches(&resolved, &encode_path(u))
+            });
+        if let Some((other, _)) = clash {
+            overlapping.push(format!("{url} ~ {other}"));
+            continue;
+        }
+        let value = use_as_dictionary(&pattern, destination(identity.content_type.as_bytes()));
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            offers.push((url.clone(), value));
+        }
+    }
+    if !overlapping.is_empty() {
+        tracing::debug!(
+            urls = ?overlapping,
+            "no `Use-As-Dictionary` where the pattern would also match another file"
+        );
+    }
+    let name = actix_web::http::header::HeaderName::from_static("use-as-dictionary");
+    for (url, value) in offers {
+        if let Some(Route::Resource(route)) = routes.get_mut(&url) {
+            let mut extra: Vec<_> = route.extra.iter().cloned().collect();
+            extra.push((name.clone(), value));
+            route.extra = extra.into();
+        }
+    }
+}
+
+/// 64 lowercase hex digits as 32 bytes.
+fn decode_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
 }
 
 /// Whether a generation id from `.assetc/generations.json` can name a file: a fingerprint.
@@ -393,26 +564,149 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
     out
 }
 
+/// The newest build's manifest, parsed, and where it is.
+struct Newest<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    manifest: Manifest,
+    generation: String,
+}
+
+/// `/` and a path: a route's URL.
+fn url_of(path: &str) -> String {
+    let mut url = String::with_capacity(path.len() + 1);
+    url.push('/');
+    url.push_str(path);
+    url
+}
+
+/// One manifest entry about to be loaded: the variants this server negotiates, and which
+/// of its representations (identity first, then `variants`, then `deltas`) the memory
+/// budget holds.
+struct Planned<'m> {
+    logical: &'m str,
+    entry: &'m Entry,
+    variants: Vec<(Coding, &'m assetc_core::Variant)>,
+    /// Dictionary-compressed deltas (RFC 9842): coding, the dictionary's SHA-256, variant.
+    deltas: Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+    in_memory: Vec<bool>,
+    /// `Content-Type` (`None`: not a valid header value) and `Last-Modified`, one value
+    /// shared by every entry with the same (a build has a handful of each).
+    content_type: Option<HeaderValue>,
+    last_modified: HeaderValue,
+}
+
+/// Which bodies go in memory, decided in the given order (smallest first) before any file
+/// is read, so that checking the files in parallel keeps the budget's choice exact; and
+/// the header values entries share.
+fn plan<'m>(
+    entries: Vec<(&'m String, &'m Entry)>,
+    options: &Options,
+    budget: &mut u64,
+) -> Vec<Planned<'m>> {
+    let mut take = |size: u64| {
+        let fits = size <= options.memory_file_limit && size <= *budget;
+        if fits {
+            *budget -= size;
+        }
+        fits
+    };
+    let mut content_types: HashMap<&str, Option<HeaderValue>> = HashMap::new();
+    let mut dates: HashMap<i64, HeaderValue> = HashMap::new();
+    entries
+        .into_iter()
+        .map(|(logical, entry)| {
+            let content_type = content_types
+                .entry(&entry.content_type)
+                .or_insert_with(|| HeaderValue::from_str(&entry.content_type).ok())
+                .clone();
+            let last_modified = dates
+                .entry(entry.last_modified)
+                .or_insert_with(|| {
+                    HeaderValue::from_str(&format_http_date(entry.last_modified))
+                        .expect("an IMF-fixdate is a valid header value")
+                })
+                .clone();
+            let (variants, deltas) = known_variants(logical, entry, options);
+            let mut in_memory = Vec::with_capacity(1 + variants.len() + deltas.len());
+            in_memory.push(take(entry.size));
+            in_memory.extend(variants.iter().map(|(_, v)| take(v.size)));
+            in_memory.extend(deltas.iter().map(|(_, _, v)| take(v.size)));
+            Planned {
+                logical,
+                entry,
+                variants,
+                deltas,
+                in_memory,
+                content_type,
+                last_modified,
+            }
+        })
+        .collect()
+}
+
+/// An entry's variants in the content-codings this server negotiates, in its order of
+/// preference (exactly the tokens the build writes; anything else it cannot negotiate and
+/// leaves out), and its dictionary deltas when they are served.
+#[allow(clippy::type_complexity)]
+fn known_variants<'m>(
+    logical: &str,
+    entry: &'m Entry,
+    options: &Options,
+) -> (
+    Vec<(Coding, &'m assetc_core::Variant)>,
+    Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+) {
+    let mut variants = Vec::new();
+    let mut deltas = Vec::new();
+    for (key, variant) in &entry.variants {
+        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key) {
+            variants.push((coding, variant));
+            continue;
+        }
+        match DictCoding::parse_key(key) {
+            // Deltas of a fingerprinted file only: an entry point's URL keeps its
+            // name, so no later version could use a dictionary pattern anyway.
+            Some((coding, sha)) if options.dictionaries && entry.immutable => {
+                let hash = decode_hex(sha).expect("parse_key checked 64 hex digits");
+                deltas.push((coding, hash, variant));
+            }
+            Some(_) => {}
+            None => tracing::warn!(
+                logical,
+                coding = %key,
+                "a variant in a content-coding this server does not know is not served"
+            ),
+        }
+    }
+    variants.sort_by_key(|(coding, _)| *coding);
+    (variants, deltas)
+}
+
 /// The files of one build root, as the manifest names them.
 struct Files<'a> {
     root: &'a Path,
     beneath: Beneath,
-    options: &'a Options,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
     reuse: HashMap<(HeaderValue, u64), Bytes>,
-    reused: std::cell::Cell<u64>,
+    reused: AtomicU64,
 }
 
 impl Files<'_> {
     /// The representations of one manifest entry: identity, then each precompressed
     /// variant with its own ETag and size.
-    fn load_entry(
-        &self,
-        logical: &str,
-        entry: &Entry,
-        budget: &mut u64,
-    ) -> Result<Resource, LoadError> {
+    fn load_entry(&self, planned: &Planned<'_>) -> Result<Resource, LoadError> {
+        let Planned {
+            logical,
+            entry,
+            variants,
+            deltas,
+            in_memory,
+            content_type,
+            last_modified: last_modified_header,
+        } = planned;
+        let logical = *logical;
         let bad = |field: &'static str, value: &str| LoadError::BadEntryField {
             logical: logical.to_owned(),
             field,
@@ -426,25 +720,9 @@ impl Files<'_> {
             return Err(bad_path(&entry.path));
         }
         let etag = strong_etag(&entry.etag).ok_or_else(|| bad("etag", &entry.etag))?;
-        let content_type = HeaderValue::from_str(&entry.content_type)
-            .map_err(|_| bad("content type", &entry.content_type))?;
-        let last_modified_header = HeaderValue::from_str(&format_http_date(entry.last_modified))
-            .expect("an IMF-fixdate is a valid header value");
-
-        let mut variants: Vec<(Coding, &assetc_core::Variant)> = Vec::new();
-        for (key, variant) in &entry.variants {
-            // Exactly the tokens the build writes; anything else this server cannot
-            // negotiate and leaves out.
-            match Coding::ALL.into_iter().find(|c| c.token() == key) {
-                Some(coding) => variants.push((coding, variant)),
-                None => tracing::warn!(
-                    logical,
-                    coding = %key,
-                    "a variant in a content-coding this server does not know is not served"
-                ),
-            }
-        }
-        variants.sort_by_key(|(coding, _)| *coding);
+        let content_type = content_type
+            .clone()
+            .ok_or_else(|| bad("content type", &entry.content_type))?;
 
         let mut representations = Vec::with_capacity(1 + variants.len());
         representations.push(Representation {
@@ -453,10 +731,16 @@ impl Files<'_> {
             last_modified: entry.last_modified,
             last_modified_header: last_modified_header.clone(),
             len: entry.size,
-            body: self.load_file(&entry.path, entry.size, entry.immutable, &etag, budget)?,
+            body: self.load_file(
+                &entry.path,
+                entry.size,
+                entry.immutable,
+                &etag,
+                in_memory[0],
+            )?,
             etag,
         });
-        for (coding, variant) in &variants {
+        for ((coding, variant), &in_memory) in variants.iter().zip(&in_memory[1..]) {
             if !normal_path(&variant.path) {
                 return Err(bad_path(&variant.path));
             }
@@ -481,22 +765,66 @@ impl Files<'_> {
                     variant.size,
                     entry.immutable,
                     &etag,
-                    budget,
+                    in_memory,
                 )?,
                 etag,
             });
         }
+        let mut delta_representations = Vec::with_capacity(deltas.len());
+        let deltas_in_memory = &in_memory[1 + variants.len()..];
+        for (&(coding, dictionary, variant), &in_memory) in deltas.iter().zip(deltas_in_memory) {
+            if !normal_path(&variant.path) {
+                return Err(bad_path(&variant.path));
+            }
+            let etag =
+                strong_etag(&variant.etag).ok_or_else(|| bad("variant etag", &variant.etag))?;
+            let taken = representations
+                .iter()
+                .chain(
+                    delta_representations
+                        .iter()
+                        .map(|d: &Delta| &d.representation),
+                )
+                .any(|r| r.etag == etag);
+            if taken {
+                return Err(LoadError::SharedVariantEtag {
+                    logical: logical.to_owned(),
+                    coding: coding.token().to_owned(),
+                    etag: variant.etag.clone(),
+                });
+            }
+            delta_representations.push(Delta {
+                dictionary,
+                coding,
+                representation: Representation {
+                    content_encoding: Some(HeaderValue::from_static(coding.token())),
+                    content_type: content_type.clone(),
+                    last_modified: entry.last_modified,
+                    last_modified_header: last_modified_header.clone(),
+                    len: variant.size,
+                    body: self.load_file(&variant.path, variant.size, true, &etag, in_memory)?,
+                    etag,
+                },
+            });
+        }
         let codings: Vec<Coding> = variants.iter().map(|(c, _)| *c).collect();
+        let vary = if !delta_representations.is_empty() {
+            Some(VARY_DICTIONARY)
+        } else {
+            (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING)
+        };
         Ok(Resource {
-            vary: (!codings.is_empty()).then_some(VARY_ACCEPT_ENCODING),
+            vary,
             representations,
             codings,
+            deltas: delta_representations,
+            logical: logical.into(),
             preload: None,
         })
     }
 
     /// Checks one file the manifest names (inside the root, a regular file of the recorded
-    /// size) and reads it into memory within the budget (or shares the bytes the previous
+    /// size) and reads it into memory when the plan says so (or shares the bytes the previous
     /// build holds under the same ETag), or records where it is, to be opened on demand.
     fn load_file(
         &self,
@@ -504,18 +832,16 @@ impl Files<'_> {
         size: u64,
         immutable: bool,
         etag: &HeaderValue,
-        budget: &mut u64,
+        in_memory: bool,
     ) -> Result<Body, LoadError> {
         // The one place a manifest path becomes a file path: at start-up, from the manifest.
         let path = self.root.join(served);
         let refused = |e: Refused| e.into_load_error(path.clone(), self.root);
-        let in_memory = size <= self.options.memory_file_limit && size <= *budget;
         if in_memory {
             if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
                 // Shared with the build being reloaded: still checked to be there.
                 self.check(served, size).map_err(refused)?;
-                *budget -= size;
-                self.reused.set(self.reused.get() + size);
+                self.reused.fetch_add(size, Ordering::Relaxed);
                 return Ok(Body::Memory(bytes.clone()));
             }
         }
@@ -531,7 +857,6 @@ impl Files<'_> {
                     actual: bytes.len() as u64,
                 });
             }
-            *budget -= size;
             Ok(Body::Memory(Bytes::from(bytes)))
         } else {
             // No descriptor kept: the file is opened again when a request needs it, through

@@ -49,6 +49,12 @@ pub struct Options {
     /// the manifest's references: at most 16 hints and 2048 bytes, added after any `Link`
     /// a header rule sets. Default: off.
     pub preload_links: bool,
+    /// Compression dictionaries (RFC 9842): fingerprinted stylesheets, scripts and other
+    /// compressible files offer themselves as dictionaries (`Use-As-Dictionary`), and a
+    /// request naming one (`Available-Dictionary`) gets the build's `dcb`/`dcz` delta when
+    /// it has one. Off: deltas in the manifest are not served, and nothing is offered.
+    /// Default: on.
+    pub dictionaries: bool,
 }
 
 impl Default for Options {
@@ -64,6 +70,7 @@ impl Default for Options {
             clean_urls: false,
             health_path: None,
             preload_links: false,
+            dictionaries: true,
         }
     }
 }

@@ -7,7 +7,8 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 
 use crate::handles::DiskFile;
-use crate::http::negotiate::{negotiate_lines, Coding, Negotiated};
+use crate::http::dictionary::available_dictionary;
+use crate::http::negotiate::{negotiate_with_dictionary, Coding, DictCoding, Negotiated};
 
 /// Where a representation's bytes are.
 #[derive(Debug)]
@@ -48,6 +49,18 @@ impl Representation {
 
 /// `Vary` of every response of a resource that has precompressed variants (§12.5.5).
 pub(crate) const VARY_ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+/// `Vary` of every response of a resource that has dictionary deltas (RFC 9842 §6.2).
+pub(crate) const VARY_DICTIONARY: HeaderValue =
+    HeaderValue::from_static("Accept-Encoding, Available-Dictionary");
+
+/// A delta of a resource (RFC 9842): its bytes encoded against an older version, the
+/// dictionary a request names by SHA-256 in `Available-Dictionary`.
+#[derive(Debug)]
+pub(crate) struct Delta {
+    pub dictionary: [u8; 32],
+    pub coding: DictCoding,
+    pub representation: Representation,
+}
 
 /// What is behind a URL: one or more representations of the same content. With one
 /// representation there is nothing to negotiate and no `Vary`.
@@ -57,6 +70,11 @@ pub(crate) struct Resource {
     pub representations: Vec<Representation>,
     /// The codings of `representations[1..]`, in the same order.
     pub codings: Vec<Coding>,
+    /// Dictionary deltas, a few per resource (two codings for each dictionary kept): a
+    /// request's dictionary is looked up by a scan.
+    pub deltas: Vec<Delta>,
+    /// The logical path (of the generation it comes from).
+    pub logical: Box<str>,
     /// `Vary` sent on every response of the resource when it has several representations.
     pub vary: Option<HeaderValue>,
     /// A page's preload hints (`Options::preload_links`), sent at every URL it is served at.
@@ -68,15 +86,39 @@ impl Resource {
     /// `None` when nothing available is acceptable (406). A resource with one
     /// representation is not negotiated: it answers identity whatever the request says
     /// (§12.5.3 allows ignoring the field), so that its responses never vary.
+    ///
+    /// With deltas, a request whose `Available-Dictionary` names one of their dictionaries
+    /// may get a delta (RFC 9842 §6.1); an unknown or malformed hash is negotiated as if
+    /// the field were absent.
     pub fn select(&self, request: &HeaderMap) -> Option<&Representation> {
-        if self.codings.is_empty() {
+        if self.codings.is_empty() && self.deltas.is_empty() {
             return Some(&self.representations[0]);
         }
         let lines = request
             .get_all(header::ACCEPT_ENCODING)
             .map(HeaderValue::as_bytes);
-        match negotiate_lines(lines, &self.codings) {
+        let mut offered: [Option<&Delta>; 2] = [None, None];
+        if !self.deltas.is_empty() {
+            let field = request
+                .get_all("available-dictionary")
+                .map(HeaderValue::as_bytes);
+            if let Some(hash) = available_dictionary(field) {
+                for delta in self.deltas.iter().filter(|d| d.dictionary == hash) {
+                    offered[delta.coding as usize] = Some(delta);
+                }
+            }
+        }
+        let mut dictionary = [DictCoding::Dcb; 2];
+        let mut n = 0;
+        for delta in offered.iter().flatten() {
+            dictionary[n] = delta.coding;
+            n += 1;
+        }
+        match negotiate_with_dictionary(lines, &self.codings, &dictionary[..n]) {
             Negotiated::Identity => Some(&self.representations[0]),
+            Negotiated::Dictionary(coding) => {
+                offered[coding as usize].map(|delta| &delta.representation)
+            }
             Negotiated::Coding(coding) => {
                 let i = self.codings.iter().position(|&c| c == coding)?;
                 Some(&self.representations[i + 1])
@@ -110,3 +152,8 @@ pub(crate) enum Route {
 
 /// Extra headers for URLs.
 pub(crate) type HeaderList = Arc<[(HeaderName, HeaderValue)]>;
+
+/// The URL → route map. foldhash rather than SipHash: hashing the 200,000 keys of a large
+/// build is a tenth of its start-up with SipHash, and the keys are the build's own (a
+/// request only looks up, so chosen collisions cannot lengthen a chain it did not build).
+pub(crate) type Routes = std::collections::HashMap<Box<str>, Route, foldhash::fast::RandomState>;

@@ -19,6 +19,9 @@ pub struct CompressOptions {
     pub min_size: u64,
     /// A variant is kept only if it saves at least this share of the size (0.1 = 10 %).
     pub min_saving: f64,
+    /// RFC 9842 deltas: against the same logical path's bytes in up to this many of the
+    /// newest kept older generations (0: none). See `build::dictionary`.
+    pub dictionaries: usize,
 }
 
 impl Default for CompressOptions {
@@ -27,6 +30,7 @@ impl Default for CompressOptions {
             codings: Coding::ALL.to_vec(),
             min_size: 1024,
             min_saving: 0.1,
+            dictionaries: 1,
         }
     }
 }
@@ -37,37 +41,17 @@ impl CompressOptions {
     pub fn key(&self) -> String {
         let codings: Vec<&str> = self.codings.iter().map(|c| c.token()).collect();
         format!(
-            "codings={} min_size={} min_saving={}",
+            "codings={} min_size={} min_saving={} dictionaries={}",
             codings.join(","),
             self.min_size,
-            self.min_saving
+            self.min_saving,
+            self.dictionaries
         )
     }
 }
 
-/// Whether a content type is worth compressing: text, JS, JSON, SVG, wasm, uncompressed
-/// fonts, source maps. Not images in compressed formats, woff/woff2, archives or media.
-pub fn compressible(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    media.starts_with("text/")
-        || matches!(
-            media,
-            "application/json"
-                | "application/manifest+json"
-                | "application/xml"
-                | "application/xhtml+xml"
-                | "application/rss+xml"
-                | "application/atom+xml"
-                | "application/wasm"
-                | "application/javascript"
-                | "image/svg+xml"
-                | "image/x-icon"
-                | "image/bmp"
-                | "font/ttf"
-                | "font/otf"
-                | "application/vnd.ms-fontobject"
-        )
-}
+/// The server decides which responses offer themselves as dictionaries by the same rule.
+pub use assetc_core::content_type::compressible;
 
 /// Compresses the file at `from` into `to`, streaming, and returns the encoded size and
 /// SHA-256.

@@ -4,6 +4,7 @@
 //! the logical paths if asked → swap it in.
 
 pub mod compress;
+pub mod dictionary;
 pub mod entry_points;
 pub mod graph;
 mod load;
@@ -210,6 +211,13 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &options.compress,
         progress,
     )?;
+    dictionary::add_deltas(
+        staging.dir(),
+        &v.output,
+        previous.as_ref(),
+        &mut manifest,
+        options,
+    )?;
     let kept = write::write_records(
         staging.dir(),
         &v.output,
@@ -234,7 +242,12 @@ impl BuildReport {
         for entry in manifest.entries.values() {
             self.bytes += entry.size;
             for (coding, variant) in &entry.variants {
-                let t = self.variants.entry(coding.clone()).or_default();
+                // Deltas add up per coding, whatever their dictionary.
+                let coding = match assetc_core::DictCoding::parse_key(coding) {
+                    Some((dict, _)) => dict.token(),
+                    None => coding.as_str(),
+                };
+                let t = self.variants.entry(coding.to_owned()).or_default();
                 t.files += 1;
                 t.identity_bytes += entry.size;
                 t.encoded_bytes += variant.size;

@@ -82,6 +82,7 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     // Development needs speed, not bandwidth: no precompression (names do not depend on it).
     options.compress = CompressOptions {
         codings: Vec::new(),
+        dictionaries: 0,
         ..CompressOptions::default()
     };
     options.inject_html = Some(format!(
@@ -103,6 +104,8 @@ pub fn run(args: DevArgs, config: &Config) -> anyhow::Result<std::process::ExitC
     let server_options = Options {
         cache_control_immutable: "no-store".into(),
         cache_control_revalidate: "no-store".into(),
+        // Nothing is cached in development: a dictionary could never be used.
+        dictionaries: false,
         ..Options::default()
     };
     let served = Build::open(&output, &server_options)
@@ -193,6 +196,9 @@ fn rebuild_loop(
     mount: &Mount,
     hub: &Hub,
 ) {
+    // The served build's manifest, to tell the pages what a rebuild changed (the server
+    // keeps only what requests read).
+    let mut before = served_manifest(&options.output);
     while let Ok(first) = rx.recv() {
         let mut changed = first;
         let burst_started = Instant::now();
@@ -204,12 +210,13 @@ fn rebuild_loop(
             }
         }
         let started = Instant::now();
-        let before = mount.build().manifest().clone();
         let result = build_reporting(options)
             .and_then(|summary| Ok((summary, Build::open(&options.output, server_options)?)));
         match result {
             Ok((summary, new)) => {
-                let message = change_message(&before, new.manifest(), &changed, &options.input);
+                let after = served_manifest(&options.output);
+                let message = change_message(&before, &after, &changed, &options.input);
+                before = after;
                 mount.replace(new);
                 let had_error = hub
                     .error
@@ -239,6 +246,15 @@ fn rebuild_loop(
             }
         }
     }
+}
+
+/// The manifest of the build in `output`; an empty one when it cannot be read (the next
+/// change message then says to reload the page).
+fn served_manifest(output: &Path) -> Manifest {
+    std::fs::read(output.join(assetc_core::MANIFEST_FILE_NAME))
+        .ok()
+        .and_then(|bytes| Manifest::from_json(&bytes).ok())
+        .unwrap_or_else(|| Manifest::new("/"))
 }
 
 /// `css` with old → new stylesheet URLs when only stylesheets changed, else `reload`.
