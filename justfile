@@ -84,6 +84,21 @@ test-deps:
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq npm >/dev/null
     fi
+    # tests/publish.rs: s3s-fs 0.14.1, a real S3 server (the newest release that builds on
+    # rustc 1.95), built once into the target dir and kept there.
+    tools="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/tools"
+    if [ ! -x "$tools/s3s-fs/bin/s3s-fs" ]; then
+        echo "installing s3s-fs 0.14.1 into $tools/s3s-fs (cargo install, a few minutes once)" >&2
+        cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet \
+            --root "$tools/s3s-fs" --target-dir "$tools/s3s-fs-build"
+        rm -rf "$tools/s3s-fs-build"
+    fi
+    # tests/publish.rs: moto's server mode, the second S3 opinion (it answers 304), in a venv.
+    moto="$tools/moto-venv"
+    if [ ! -x "$moto/bin/moto_server" ]; then
+        python3 -m venv "$moto"
+        "$moto/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
+    fi
     # npm ci again only when the lockfile changed since the last install.
     stamp=tests/browser/node_modules/.assetc-installed-lock
     if ! cmp -s tests/browser/package-lock.json "$stamp"; then

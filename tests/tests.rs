@@ -30,6 +30,10 @@ mod hostile;
 mod messages;
 // The server library (`Mount`) in-process: HTTP semantics, reloads, variants.
 mod mount;
+// `assetc publish` against s3s-fs behind a logging proxy: headers and bytes read back, the
+// upload order, kills and reruns, refreshes, `--delete`, `--variants keys`, the errors.
+#[cfg(feature = "publish")]
+mod publish;
 // Real published packages, fetched and built (only with `--features realworld`, which
 // `just test-realworld` sets: it downloads them).
 #[cfg(feature = "realworld")]

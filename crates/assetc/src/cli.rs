@@ -35,6 +35,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write one self-contained HTML report of a build: sizes, compression, references, what changed and why
     Report(ReportArgs),
+    /// Upload a build to S3-compatible object storage: fingerprinted files first, then pages, then the manifest
+    #[cfg(feature = "publish")]
+    Publish(PublishArgs),
 }
 
 /// `assetc explain`
@@ -67,6 +70,44 @@ pub struct ExplainArgs {
     pub json: bool,
 }
 
+/// `assetc publish`
+#[cfg(feature = "publish")]
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The build to publish [default: build]
+    #[arg(long, short, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+
+    /// Where: `s3://BUCKET` or `s3://BUCKET/PREFIX`
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+
+    /// An S3-compatible store's URL (`http://127.0.0.1:9000`) [default: `AWS_ENDPOINT_URL`, else AWS]
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// Print the plan (uploads with reasons, header refreshes, deletions) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Also delete the keys under the prefix that no kept generation lists, once the pages are up
+    #[arg(long)]
+    pub delete: bool,
+
+    /// Precompressed variants: `none` (the CDN compresses) or `keys` (each as its own key,
+    /// `app.css.br`, with `Content-Encoding`) [default: none]
+    #[arg(long, value_name = "HOW")]
+    pub variants: Option<Variants>,
+
+    /// Requests in flight at once [default: 8]
+    #[arg(long, short, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Print a machine-readable report on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `assetc report`
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -81,6 +122,16 @@ pub struct ReportArgs {
     /// Open the report with `xdg-open` (when there is one; else print its path)
     #[arg(long)]
     pub open: bool,
+}
+
+/// `--variants`: object storage cannot negotiate, so precompressed files are either left
+/// to the CDN (`none`) or uploaded as keys of their own for a CDN rule to pick (`keys`).
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Variants {
+    #[default]
+    None,
+    Keys,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::cli::{AccessLogFormat, LogicalPathsMode};
+use crate::cli::{AccessLogFormat, LogicalPathsMode, Variants};
 
 /// The whole file. Unknown keys are errors, so a typo never silently does nothing.
 #[derive(Debug, Default, Deserialize)]
@@ -16,6 +16,29 @@ use crate::cli::{AccessLogFormat, LogicalPathsMode};
 pub struct Config {
     pub build: BuildConfig,
     pub serve: ServeConfig,
+    pub publish: PublishConfig,
+}
+
+/// `[publish]` in `assetc.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublishConfig {
+    /// `s3://BUCKET[/PREFIX]`.
+    pub to: Option<String>,
+    /// An S3-compatible store's URL.
+    pub endpoint: Option<String>,
+    /// `"none"` (default) or `"keys"`.
+    pub variants: Option<Variants>,
+    /// Requests in flight at once [default: 8].
+    pub jobs: Option<usize>,
+    /// Delete keys no kept generation lists [default: false].
+    pub delete: Option<bool>,
+    /// `Cache-Control` of fingerprinted objects [default: `[serve]`'s, else
+    /// `public, max-age=31536000, immutable`].
+    pub cache_control_immutable: Option<String>,
+    /// `Cache-Control` of pages, logical paths and the manifest [default: `[serve]`'s, else
+    /// `no-cache`].
+    pub cache_control_revalidate: Option<String>,
 }
 
 /// `[build]`

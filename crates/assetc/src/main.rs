@@ -4,6 +4,8 @@
 mod cli;
 mod cmd;
 mod config;
+#[cfg(feature = "publish")]
+mod publish;
 mod settings;
 mod ui;
 mod units;
@@ -23,6 +25,8 @@ fn main() -> ExitCode {
         cli::Command::Clean(args) => cmd::maintain::clean(args, &config),
         cli::Command::Explain(args) => cmd::explain::run(args, &config),
         cli::Command::Report(args) => cmd::report::run(args, &config),
+        #[cfg(feature = "publish")]
+        cli::Command::Publish(args) => cmd::publish::run(args, &config),
         cli::Command::Serve(args) => cmd::serve::run(args, &config).map(|()| ExitCode::SUCCESS),
     });
     match result {

@@ -406,9 +406,165 @@ pub fn connection_timeouts(
     Ok((request_timeout, keep_alive))
 }
 
+/// Requests `assetc publish` keeps in flight by default: enough to hide a store's latency,
+/// few enough for any store's rate limits.
+#[cfg(feature = "publish")]
+const DEFAULT_PUBLISH_JOBS: usize = 8;
+
+/// What `assetc publish` runs with.
+#[cfg(feature = "publish")]
+#[derive(Debug)]
+pub struct Publish {
+    pub root: PathBuf,
+    pub bucket: String,
+    /// Without slashes at either end; empty for the bucket's root.
+    pub prefix: String,
+    /// None: `AWS_ENDPOINT_URL` (read by the client), else AWS itself.
+    pub endpoint: Option<String>,
+    pub dry_run: bool,
+    pub delete: bool,
+    pub jobs: usize,
+    pub policy: crate::publish::plan::Policy,
+    /// Kept generations, as `clean` keeps them.
+    pub keep: usize,
+    pub keep_age: i64,
+}
+
+/// `assetc publish`'s settings from its flags, `[publish]` (and `[serve]`'s Cache-Control,
+/// so that the bucket answers as `assetc serve` would) and `[build]`'s retention.
+#[cfg(feature = "publish")]
+pub fn publish(args: crate::cli::PublishArgs, config: &Config) -> anyhow::Result<Publish> {
+    let cfg = &config.publish;
+    let to = args.to.or_else(|| cfg.to.clone()).context(
+        "no destination; hint: pass `--to s3://BUCKET[/PREFIX]`, or set `to` in `[publish]` of `assetc.toml`",
+    )?;
+    let (bucket, prefix) = parse_s3_url(&to)?;
+    let jobs = match args.jobs.or(cfg.jobs) {
+        Some(0) => bail!("`--jobs` must be at least 1"),
+        Some(n) => n,
+        None => DEFAULT_PUBLISH_JOBS,
+    };
+    let defaults = Options::default();
+    let policy = crate::publish::plan::Policy {
+        cache_control_immutable: cfg
+            .cache_control_immutable
+            .clone()
+            .or_else(|| config.serve.cache_control_immutable.clone())
+            .unwrap_or(defaults.cache_control_immutable),
+        cache_control_revalidate: cfg
+            .cache_control_revalidate
+            .clone()
+            .or_else(|| config.serve.cache_control_revalidate.clone())
+            .unwrap_or(defaults.cache_control_revalidate),
+        variants: args.variants.or(cfg.variants).unwrap_or_default(),
+    };
+    Ok(Publish {
+        root: build_root(args.root.as_deref(), config),
+        bucket,
+        prefix,
+        endpoint: args.endpoint.or_else(|| cfg.endpoint.clone()),
+        dry_run: args.dry_run,
+        delete: args.delete || cfg.delete.unwrap_or(false),
+        jobs,
+        policy,
+        keep: keep(None, config),
+        keep_age: keep_age(None, config)?,
+    })
+}
+
+/// `s3://BUCKET[/PREFIX]` as the bucket and the prefix, without slashes at its ends.
+#[cfg(feature = "publish")]
+fn parse_s3_url(url: &str) -> anyhow::Result<(String, String)> {
+    let hint = "; hint: write it as `s3://BUCKET` or `s3://BUCKET/PREFIX`";
+    let Some(rest) = url.strip_prefix("s3://") else {
+        bail!("`{url}` is not an `s3://` URL{hint}");
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() || bucket.contains(['?', '#', ' ']) {
+        bail!("`{url}` names no bucket{hint}");
+    }
+    let prefix = prefix.trim_matches('/');
+    if prefix.split('/').any(|s| s == "." || s == "..") || prefix.contains("//") {
+        bail!("the prefix of `{url}` has an empty, `.` or `..` segment{hint}");
+    }
+    Ok((bucket.to_owned(), prefix.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "publish")]
+    #[test]
+    fn publish_flags_win_over_the_publish_table_which_wins_over_serves_cache_control() {
+        let config: Config = toml::from_str(
+            r#"
+            [serve]
+            cache_control_immutable = "public, max-age=600, immutable"
+            cache_control_revalidate = "no-cache, s-maxage=60"
+            [publish]
+            to = "s3://from-config/site/"
+            variants = "keys"
+            jobs = 3
+            cache_control_revalidate = "no-cache"
+            "#,
+        )
+        .unwrap();
+        let args = |to: Option<&str>, variants| crate::cli::PublishArgs {
+            root: None,
+            to: to.map(str::to_owned),
+            endpoint: None,
+            dry_run: false,
+            delete: false,
+            variants,
+            jobs: None,
+            json: false,
+        };
+        let s = publish(args(None, None), &config).unwrap();
+        assert_eq!(
+            (s.bucket.as_str(), s.prefix.as_str()),
+            ("from-config", "site")
+        );
+        assert_eq!(s.policy.variants, crate::cli::Variants::Keys);
+        assert_eq!(s.jobs, 3);
+        assert_eq!(
+            s.policy.cache_control_immutable,
+            "public, max-age=600, immutable"
+        );
+        assert_eq!(s.policy.cache_control_revalidate, "no-cache");
+        let s = publish(
+            args(Some("s3://flag"), Some(crate::cli::Variants::None)),
+            &config,
+        )
+        .unwrap();
+        assert_eq!((s.bucket.as_str(), s.prefix.as_str()), ("flag", ""));
+        assert_eq!(s.policy.variants, crate::cli::Variants::None);
+        let err = publish(args(None, None), &Config::default()).unwrap_err();
+        assert!(
+            format!("{err:#}").starts_with("no destination; hint: "),
+            "{err:#}"
+        );
+        assert!(toml::from_str::<Config>("[publish]\nbukket = \"x\"").is_err());
+    }
+
+    #[cfg(feature = "publish")]
+    #[test]
+    fn s3_urls_give_a_bucket_and_a_prefix_without_end_slashes() {
+        let p = |u| parse_s3_url(u).unwrap();
+        assert_eq!(p("s3://b"), ("b".into(), "".into()));
+        assert_eq!(p("s3://b/"), ("b".into(), "".into()));
+        assert_eq!(p("s3://b/site/v1/"), ("b".into(), "site/v1".into()));
+        for bad in [
+            "b",
+            "https://b",
+            "s3://",
+            "s3:///x",
+            "s3://b/a//c",
+            "s3://b/../x",
+        ] {
+            assert!(parse_s3_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn flag_wins_over_port_over_config() {

@@ -66,6 +66,23 @@ pub fn bytes(n: u64) -> String {
     }
 }
 
+/// A bar counting `total` requests: drawn on stderr only when `enabled` and stderr is a
+/// terminal.
+#[cfg(feature = "publish")]
+pub fn counter(total: u64, enabled: bool) -> indicatif::ProgressBar {
+    if !(enabled && std::io::stderr().is_terminal()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    let style =
+        indicatif::ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix("publish");
+    bar
+}
+
 /// A progress bar for long builds: drawn on stderr only when it is a terminal, and only
 /// once a build has run for more than half a second, so quick builds print nothing extra.
 pub struct BuildProgress {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod output;
 pub mod scan;
 
+pub use build::logical_paths::pairs as logical_path_pairs;
 pub use build::options::LogicalPaths;
 pub use build::{build, build_with_progress, BuildOptions, BuildReport, Progress, Silent};
 pub use error::{BuildError, Note, NoteKind, Warning, WarningKind};

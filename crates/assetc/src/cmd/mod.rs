@@ -5,5 +5,7 @@ pub mod build;
 pub mod dev;
 pub mod explain;
 pub mod maintain;
+#[cfg(feature = "publish")]
+pub mod publish;
 pub mod report;
 pub mod serve;

@@ -15,8 +15,9 @@ use rayon::prelude::*;
 use crate::build::options::LogicalPaths;
 use crate::error::BuildError;
 
-/// Every (served, logical) pair of files to place: renamed entries and their variants.
-pub(crate) fn pairs(manifest: &Manifest) -> Vec<(String, String)> {
+/// Every (served, logical) pair of files to place: renamed entries and their variants
+/// (also what `assetc publish` uploads at logical paths).
+pub fn pairs(manifest: &Manifest) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     for (logical, entry) in &manifest.entries {
         if entry.path == *logical {
