@@ -207,12 +207,33 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The `Date` value of the second `now` (RFC 9110 §6.6.1: one second's resolution),
+/// formatted once per second on each worker thread: formatting it per request was the
+/// largest cost of a small response in user space (4.7 % of a profile under wrk).
+fn date_value(now: i64) -> HeaderValue {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(i64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((second, value)) if *second == now => value.clone(),
+            _ => {
+                let value = HeaderValue::from_str(&format_http_date(now))
+                    .expect("an IMF-fixdate is a valid header value");
+                *last = Some((now, value.clone()));
+                value
+            }
+        }
+    })
+}
+
 /// Answers `req`, whose path below the mount's prefix is `tail` (None: not under it).
 fn handle(inner: &Inner, req: &HttpRequest, tail: Option<&str>) -> HttpResponse {
     let started = Instant::now();
     let now = now_secs();
-    let date = HeaderValue::from_str(&format_http_date(now))
-        .expect("an IMF-fixdate is a valid header value");
+    let date = date_value(now);
     let head = req.method() == Method::HEAD;
     // The one read of the served build: this request is answered from it whatever a
     // reload does meanwhile.
@@ -469,6 +490,19 @@ fn log(
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[test]
+    fn the_date_value_is_the_second_asked_for_whatever_came_before() {
+        // 1994-11-06T08:49:37Z, RFC 9110 §5.6.7's example, then the next second, then back.
+        for (now, expected) in [
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+            (784_111_778, "Sun, 06 Nov 1994 08:49:38 GMT"),
+            (784_111_777, "Sun, 06 Nov 1994 08:49:37 GMT"),
+        ] {
+            assert_eq!(date_value(now), expected);
+        }
+    }
 
     #[test]
     fn host_values() {
