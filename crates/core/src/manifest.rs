@@ -89,9 +89,17 @@ impl Manifest {
 
     /// The canonical bytes: pretty JSON with sorted keys and a final newline.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).expect("a manifest always serialises");
-        out.push(b'\n');
+        let mut out = Vec::new();
+        self.write_json(&mut out)
+            .expect("a manifest always serialises");
         out
+    }
+
+    /// Writes the canonical bytes ([`Manifest::to_json`]) to `out` without holding them (60
+    /// MB at 100,000 files).
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// Parses a manifest of this version. The version is looked at again only when the

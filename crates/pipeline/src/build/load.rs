@@ -1,12 +1,15 @@
-//! Load and hash: each source read once. Text (HTML, CSS, JS, JSON, web manifests) is held in
-//! memory to be scanned and rewritten; every other file is hashed as a stream and copied
-//! (verified against this hash) when written.
+//! Load and hash: each source read once here. Text (HTML, CSS, JS, JSON, web manifests) is
+//! hashed and handed to the scan, then let go: later phases read it again through
+//! [`Node::text`], checked against this digest, so a build holds the files being worked on,
+//! never the whole tree's text. Every other file is hashed as a stream and copied (verified
+//! against this hash) when written.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
 use std::path::Path;
 
+use assetc_core::fingerprint::sha256;
 use assetc_core::{content_type, Digest};
 use globset::GlobSet;
 use sha2::{Digest as _, Sha256};
@@ -33,23 +36,25 @@ pub(crate) struct Node {
 }
 
 pub(crate) enum Content {
-    /// Text whose references are rewritten.
-    Text(Vec<u8>),
+    /// Text whose references are rewritten; its bytes are read again when needed.
+    Text { digest: Digest, size: u64 },
     /// A file served as it is: hashed now, copied (and verified) when written.
     File {
         digest: Digest,
         size: u64,
-        /// The first KiB, for the content type.
-        head: Vec<u8>,
+        /// From its name and first KiB, found as it is hashed (not the KiB itself: a KiB
+        /// per file is 100 MB at 100,000 files).
+        content_type: String,
     },
 }
 
-/// Reads a source: text into memory, anything else hashed as a stream.
+/// Reads a source: text into memory (returned beside the node, for the scan), anything else
+/// hashed as a stream.
 pub(crate) fn load(
     source: SourceFile,
     entry_points: &EntryPoints,
     already_hashed: Option<&GlobSet>,
-) -> Result<Node, BuildError> {
+) -> Result<(Node, Option<Vec<u8>>), BuildError> {
     let mut format = Format::of(&source.logical);
     if format.is_text() {
         let size = fs::metadata(&source.path)
@@ -59,21 +64,32 @@ pub(crate) fn load(
             format = Format::Opaque;
         }
     }
-    let content = if format.is_text() {
-        Content::Text(fs::read(&source.path).map_err(BuildError::io(&source.path))?)
+    let (content, text) = if format.is_text() {
+        let text = fs::read(&source.path).map_err(BuildError::io(&source.path))?;
+        let content = Content::Text {
+            digest: sha256(&text),
+            size: text.len() as u64,
+        };
+        (content, Some(text))
     } else {
         let (digest, size, head) = hash_file(&source.path)?;
-        Content::File { digest, size, head }
+        let content_type = content_type::content_type(source.logical.as_str(), &head);
+        let content = Content::File {
+            digest,
+            size,
+            content_type,
+        };
+        (content, None)
     };
-    let charset = match (&content, format) {
-        (Content::Text(bytes), Format::Html) => {
+    let charset = match (&text, format) {
+        (Some(bytes), Format::Html) => {
             content_type::declared_charset("text/html", bytes).unwrap_or_else(|| "utf-8".into())
         }
         _ => "utf-8".into(),
     };
     let entry_point = entry_points.contains(&source.logical);
     let already_hashed = already_hashed.is_some_and(|set| set.is_match(source.logical.as_str()));
-    Ok(Node {
+    let node = Node {
         source,
         format,
         entry_point,
@@ -81,7 +97,31 @@ pub(crate) fn load(
         content,
         charset,
         references: BTreeSet::new(),
-    })
+    };
+    Ok((node, text))
+}
+
+impl Node {
+    /// A text source's bytes, read again and checked to be the ones loaded (a file changed
+    /// since is refused, as a copied file is); None for a file that is not text.
+    pub(crate) fn text(&self) -> Result<Option<Vec<u8>>, BuildError> {
+        let Content::Text { digest, size } = &self.content else {
+            return Ok(None);
+        };
+        let path = &self.source.path;
+        let text = fs::read(path).map_err(BuildError::io(path))?;
+        if text.len() as u64 != *size || &sha256(&text) != digest {
+            return Err(BuildError::ChangedDuringBuild { path: path.clone() });
+        }
+        Ok(Some(text))
+    }
+
+    /// The source's own digest and size.
+    pub(crate) fn digest(&self) -> (&Digest, u64) {
+        match &self.content {
+            Content::Text { digest, size } | Content::File { digest, size, .. } => (digest, *size),
+        }
+    }
 }
 
 thread_local! {

@@ -1,7 +1,7 @@
 //! The manifest: one entry per source, with the validators the server will send, and which
 //! entries the current output already holds (those are linked, not written again).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use assetc_core::fingerprint::hex;
 use assetc_core::{strong_etag, Entry, Manifest};
@@ -10,6 +10,7 @@ use crate::build::load::Node;
 use crate::build::naming::Named;
 use crate::build::resolve::Resolver;
 use crate::error::BuildError;
+use crate::output::records::Reusable;
 
 /// The new manifest, and the nodes whose files must be written (by index, ascending).
 pub(crate) struct Assembled {
@@ -25,7 +26,7 @@ pub(crate) fn assemble(
     resolver: &Resolver,
     base_url: &str,
     previous: Option<&Manifest>,
-    reusable: &HashMap<String, Entry>,
+    reusable: &Reusable<'_>,
     build_time: i64,
 ) -> Result<Assembled, BuildError> {
     let mut manifest = Manifest::new(base_url.to_owned());

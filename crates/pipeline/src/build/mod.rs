@@ -112,21 +112,21 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     let mut warnings = Vec::new();
     let sources = walk(&v.input, &v.filter, &mut warnings)?;
 
+    // Each file loaded, hashed and scanned in one go: its text is let go before the next
+    // is read (later phases read it again), so memory grows with the files in flight, not
+    // with the tree.
     progress.phase("hashing", sources.len() as u64);
-    let mut nodes: Vec<Node> = sources
+    let resolver = Resolver::new(&sources, &v.base_url);
+    let loaded: Vec<(Node, resolve::Scan)> = sources
         .into_par_iter()
         .map(|source| {
-            let node = load(source, &v.entry_points, v.already_hashed.as_ref());
+            let (node, text) = load(source, &v.entry_points, v.already_hashed.as_ref())?;
+            let scan = scan(&node, text.as_deref(), &resolver, v.ignored.as_ref());
             progress.advance(1);
-            node
+            Ok((node, scan))
         })
-        .collect::<Result<_, _>>()?;
-
-    let resolver = Resolver::new(&nodes, &v.base_url);
-    let scans: Vec<_> = nodes
-        .par_iter()
-        .map(|node| scan(node, &resolver, v.ignored.as_ref()))
-        .collect();
+        .collect::<Result<_, BuildError>>()?;
+    let (mut nodes, scans): (Vec<Node>, Vec<resolve::Scan>) = loaded.into_iter().unzip();
     let mut rewritable = Vec::with_capacity(nodes.len());
     let mut positions = Vec::with_capacity(nodes.len());
     for (node, scan) in nodes.iter_mut().zip(scans) {
@@ -139,13 +139,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         return Err(BuildError::Strict { warnings });
     }
 
-    let ctx = NamingContext {
-        nodes: &nodes,
-        resolver: &resolver,
-        base_url: &v.base_url,
-        rewritable: &rewritable,
-        options,
-    };
+    let ctx = NamingContext::new(&nodes, &resolver, &v.base_url, &rewritable, options);
     let named = name_all(&ctx, &mut warnings)?;
     // Naming warns too (an already-hashed file whose bytes had to change), and `--strict`
     // means any warning.
@@ -155,7 +149,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
 
     // Runtime URLs load from any host once logical paths are written: no note then.
     let notes = if options.logical_paths == options::LogicalPaths::None {
-        runtime_urls::runtime_urls(&nodes, &named, &resolver)
+        runtime_urls::runtime_urls(&nodes, &named, &resolver)?
     } else {
         Vec::new()
     };
@@ -204,7 +198,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     let tree = write::write_tree(
         staging.dir(),
         &v.output,
-        &nodes,
+        &ctx,
         &named,
         &mut manifest,
         &to_write,

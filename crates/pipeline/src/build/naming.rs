@@ -22,11 +22,29 @@ pub(crate) struct Named {
     pub digest: Digest,
     pub size: u64,
     pub content_type: String,
-    /// Final bytes of text that references renamed files; None for files written as they
-    /// are (copied from the source and verified against `digest`).
-    pub bytes: Option<Vec<u8>>,
+    pub bytes: FinalBytes,
     /// SRI of text, known as soon as it is named (files get theirs when written).
     pub integrity: Option<String>,
+}
+
+/// Where a named file's final bytes come from when it is written.
+#[derive(Clone)]
+pub(crate) enum FinalBytes {
+    /// The source as it is (copied and verified against the digest).
+    Source,
+    /// Rewritten text, held since naming.
+    Held(Vec<u8>),
+    /// Rewritten text not held (past `BuildOptions::held_text`): made again by
+    /// [`final_bytes`] when written.
+    Rewrite,
+}
+
+/// What a node's references are rewritten against: the names of the nodes so far (while
+/// naming) or of all of them (when writing).
+#[derive(Clone, Copy)]
+enum Base<'n> {
+    Naming(&'n [Option<Named>]),
+    Named(&'n [Named]),
 }
 
 /// The names a node's references are rewritten to: the nodes named so far, and while a
@@ -34,19 +52,74 @@ pub(crate) struct Named {
 /// cycle never copies what the rest of the build has named, its text included).
 #[derive(Clone, Copy)]
 struct Names<'n> {
-    named: &'n [Option<Named>],
+    base: Base<'n>,
     cycle: Option<&'n std::collections::HashMap<usize, Named>>,
 }
 
 impl<'n> Names<'n> {
     fn of(named: &'n [Option<Named>]) -> Self {
-        Self { named, cycle: None }
+        Self {
+            base: Base::Naming(named),
+            cycle: None,
+        }
     }
 
     fn get(&self, i: usize) -> Option<&'n Named> {
         self.cycle
             .and_then(|cycle| cycle.get(&i))
-            .or(self.named[i].as_ref())
+            .or(match self.base {
+                Base::Naming(named) => named[i].as_ref(),
+                Base::Named(named) => Some(&named[i]),
+            })
+    }
+}
+
+/// The final bytes of node `i` as naming made them, made again: its source (checked to be
+/// the loaded one) rewritten against every node's final name. Only for a node named alone
+/// (`FinalBytes::Rewrite`): its targets were all named when it was, so it comes out the
+/// same, which the digest confirms.
+pub(crate) fn final_bytes(
+    ctx: &NamingContext<'_>,
+    i: usize,
+    named: &[Named],
+) -> Result<Vec<u8>, BuildError> {
+    let node = &ctx.nodes[i];
+    let text = node.text()?.expect("only text is rewritten");
+    let names = Names {
+        base: Base::Named(named),
+        cycle: None,
+    };
+    let bytes = final_text(ctx, i, &text, names)?;
+    if sha256(&bytes) != named[i].digest {
+        // The source was checked; rewriting it the same way gives the same bytes.
+        return Err(BuildError::ChangedDuringBuild {
+            path: node.source.path.clone(),
+        });
+    }
+    Ok(bytes)
+}
+
+/// A text node's final bytes: its references rewritten (when its scan parsed) and the HTML
+/// snippet injected.
+fn final_text(
+    ctx: &NamingContext<'_>,
+    i: usize,
+    text: &[u8],
+    names: Names<'_>,
+) -> Result<Vec<u8>, BuildError> {
+    let node = &ctx.nodes[i];
+    if !ctx.rewritable[i] {
+        return Ok(text.to_vec());
+    }
+    let rewritten = rewrite_text(ctx, node, text, names)?;
+    match (node.format, &ctx.options.inject_html) {
+        (Format::Html, Some(snippet)) => {
+            html::inject(&rewritten, &node.charset, snippet).map_err(|source| BuildError::Rewrite {
+                path: node.source.logical.to_string(),
+                source,
+            })
+        }
+        _ => Ok(rewritten),
     }
 }
 
@@ -59,6 +132,37 @@ pub(crate) struct NamingContext<'a> {
     /// Per node: whether its scan parsed (a file that did not is kept as written).
     pub rewritable: &'a [bool],
     pub options: &'a BuildOptions,
+    /// What is left of `options.held_text`.
+    pub held: std::sync::atomic::AtomicU64,
+}
+
+impl<'a> NamingContext<'a> {
+    pub fn new(
+        nodes: &'a [Node],
+        resolver: &'a Resolver,
+        base_url: &'a str,
+        rewritable: &'a [bool],
+        options: &'a BuildOptions,
+    ) -> Self {
+        Self {
+            nodes,
+            resolver,
+            base_url,
+            rewritable,
+            options,
+            held: options.held_text.into(),
+        }
+    }
+
+    /// Whether `size` more bytes of rewritten text may be held.
+    fn hold(&self, size: u64) -> bool {
+        use std::sync::atomic::Ordering;
+        self.held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(size)
+            })
+            .is_ok()
+    }
 }
 
 /// Names every node: the strongly connected components of the reference graph (edges to
@@ -154,42 +258,47 @@ fn name_one(
 ) -> Result<(Named, Option<Warning>), BuildError> {
     let node = &ctx.nodes[i];
     let logical = &node.source.logical;
-    let (bytes, digest, size) = match &node.content {
-        Content::File { digest, size, .. } => (None, *digest, *size),
-        Content::Text(text) => {
-            let mut rewritten = if ctx.rewritable[i] {
-                rewrite_text(ctx, node, text, names)?
-            } else {
-                text.clone()
-            };
-            if let (Format::Html, Some(snippet)) = (node.format, &ctx.options.inject_html) {
-                if ctx.rewritable[i] {
-                    rewritten =
-                        html::inject(&rewritten, &node.charset, snippet).map_err(|source| {
-                            BuildError::Rewrite {
-                                path: logical.to_string(),
-                                source,
-                            }
-                        })?;
-                }
-            }
+    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
+    // attributes; otherwise `write_entry` computes it for the files it writes, and a
+    // reused entry keeps the previous build's.
+    let sri = |b: &[u8]| ctx.options.sri.then(|| integrity(&Sha384::digest(b)));
+    let (bytes, digest, size, content_type, integrity) = match &node.content {
+        Content::File {
+            digest,
+            size,
+            content_type,
+        } => (
+            FinalBytes::Source,
+            *digest,
+            *size,
+            content_type.clone(),
+            None,
+        ),
+        Content::Text { .. } => {
+            let text = node.text()?.expect("a text node has text");
+            let rewritten = final_text(ctx, i, &text, names)?;
             let digest = sha256(&rewritten);
             let size = rewritten.len() as u64;
-            (Some(rewritten), digest, size)
+            let head = &rewritten[..rewritten.len().min(1024)];
+            let content_type = content_type::content_type(logical.as_str(), head);
+            let integrity = sri(&rewritten);
+            // Text that comes out as it went in is not held twice: it is written from the
+            // source, verified against this digest as a copied file is. A cycle's members
+            // are always held: they were rewritten against provisional names.
+            let bytes = if rewritten == text {
+                FinalBytes::Source
+            } else if matches!(rule, Rule::Cycle { .. }) || ctx.hold(size) {
+                let mut rewritten = rewritten;
+                // Held as long as the file waits to be written: no spare capacity.
+                rewritten.shrink_to_fit();
+                FinalBytes::Held(rewritten)
+            } else {
+                FinalBytes::Rewrite
+            };
+            (bytes, digest, size, content_type, integrity)
         }
     };
-    let unchanged = match (&bytes, &node.content) {
-        (Some(b), Content::Text(original)) => b == original,
-        _ => true,
-    };
-    // Text that comes out as it went in is not held twice: it is written from the source,
-    // verified against this digest as a copied file is.
-    let bytes = bytes.filter(|_| !unchanged);
-    let head = match (&bytes, &node.content) {
-        (Some(b), _) => &b[..b.len().min(1024)],
-        (None, Content::File { head, .. }) => head.as_slice(),
-        (None, Content::Text(text)) => &text[..text.len().min(1024)],
-    };
+    let unchanged = matches!(bytes, FinalBytes::Source);
     let own_fingerprint;
     let fingerprint = match rule {
         Rule::Cycle { fingerprint, .. } => fingerprint,
@@ -222,20 +331,6 @@ fn name_one(
         }
         fingerprinted_name(logical, fingerprint)
     };
-    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
-    // attributes; otherwise `write_entry` computes it for the files it writes, and a
-    // reused entry keeps the previous build's.
-    let integrity = if ctx.options.sri {
-        let text = match (&bytes, &node.content) {
-            (Some(b), _) => Some(b.as_slice()),
-            (None, Content::Text(text)) => Some(text.as_slice()),
-            (None, Content::File { .. }) => None,
-        };
-        text.map(|b| integrity(&Sha384::digest(b)))
-    } else {
-        None
-    };
-    let content_type = content_type::content_type(logical.as_str(), head);
     Ok((
         Named {
             served,
@@ -307,13 +402,13 @@ fn name_cycle(
                     digest: [0; 32],
                     size: 0,
                     content_type: String::new(),
-                    bytes: None,
+                    bytes: FinalBytes::Source,
                     integrity: None,
                 },
             );
         }
         let scratch = Names {
-            named,
+            base: Base::Naming(named),
             cycle: Some(&provisional),
         };
         let results: Vec<(usize, Named, Option<Warning>)> = members
@@ -384,6 +479,11 @@ fn rewrite_text(
         else {
             return Edit::default();
         };
+        // An entry point keeps its name and gets no `integrity`, whether or not it is named
+        // yet: skipped, so that a file rewritten again when written comes out the same.
+        if ctx.nodes[target].entry_point {
+            return Edit::default();
+        }
         let Some(target_named) = names.get(target) else {
             return Edit::default();
         };
@@ -460,6 +560,70 @@ mod tests {
             fs::read_to_string(out.join(&paths[logical].path)).unwrap()
         };
         (report, manifest, text)
+    }
+
+    /// Every file of the output directory `out` (records included) and its bytes.
+    fn tree(out: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+        walkdir::WalkDir::new(out)
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| {
+                let path = e
+                    .path()
+                    .strip_prefix(out)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                (path, fs::read(e.path()).unwrap())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_rewritten_again_when_written_is_byte_identical_to_text_held() {
+        // Nothing held (every rewritten file made again from its source when written) and
+        // everything held give the same tree, byte for byte: with SRI, an injected snippet,
+        // a path base URL, a cycle, a page naming an entry point, and text that needs no
+        // rewriting.
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            ("index.html", "<link rel=stylesheet href=css/a.css><script src=js/m.js type=module></script><a href=about.html>x</a><img src=img/i.svg>"),
+            ("about.html", "<link rel=stylesheet href=css/a.css><script src=js/m.js></script>"),
+            ("css/a.css", "@import 'b.css'; body { background: url(../img/i.svg) }"),
+            ("css/b.css", "p { background: url(../img/i.svg) }"),
+            ("js/m.js", "import './n.js'; import './plain.js';"),
+            ("js/n.js", "import './m.js'; export const x = 1;"),
+            ("js/plain.js", "export const y = 2;"),
+            ("img/i.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        ];
+        for (path, text) in files {
+            let path = dir.path().join("in").join(path);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        }
+        let build_with = |out: &str, held_text: u64| {
+            let mut options = BuildOptions::new(dir.path().join("in"), dir.path().join(out), 7);
+            options.compress.codings.clear();
+            options.sri = true;
+            options.base_url = "/static/".into();
+            options.inject_html = Some("<script>1</script>".into());
+            options.held_text = held_text;
+            build(&options).unwrap();
+            tree(&dir.path().join(out))
+        };
+        let held = build_with("held", u64::MAX);
+        let again = build_with("again", 0);
+        assert_eq!(
+            held.keys().collect::<Vec<_>>(),
+            again.keys().collect::<Vec<_>>()
+        );
+        for (path, bytes) in &held {
+            assert!(&again[path] == bytes, "`{path}` differs");
+        }
+        let page = String::from_utf8(held["index.html"].clone()).unwrap();
+        assert!(page.contains("integrity=\"sha384-"), "{page}");
+        assert!(page.contains("/static/css/a."), "{page}");
     }
 
     fn served<'m>(manifest: &'m Manifest, logical: &str) -> &'m str {

@@ -18,7 +18,8 @@ use assetc_core::url_ref::{classify, LocalRef, Reference};
 use assetc_core::LogicalPath;
 use globset::GlobSet;
 
-use crate::build::load::{Content, Node};
+use crate::build::load::Node;
+use crate::build::walk::SourceFile;
 use crate::error::{Warning, WarningKind};
 use crate::scan::html::decode_char_refs;
 use crate::scan::{rewrite, Edit, Role};
@@ -34,12 +35,18 @@ pub(crate) struct Scan {
     pub rewritable: bool,
 }
 
-/// Finds a text node's local targets; `ignored` are missing targets not to warn about.
-pub(crate) fn scan(node: &Node, resolver: &Resolver, ignored: Option<&GlobSet>) -> Scan {
+/// Finds a text node's local targets in its `text` (None for a file that is not text);
+/// `ignored` are missing targets not to warn about.
+pub(crate) fn scan(
+    node: &Node,
+    text: Option<&[u8]>,
+    resolver: &Resolver,
+    ignored: Option<&GlobSet>,
+) -> Scan {
     let mut targets = BTreeSet::new();
     let mut positions = Vec::new();
     let mut warnings = Vec::new();
-    let Content::Text(bytes) = &node.content else {
+    let Some(bytes) = text else {
         return Scan {
             targets,
             positions,
@@ -112,11 +119,12 @@ pub(crate) enum Resolution {
 }
 
 impl Resolver {
-    /// A resolver over `nodes` for a build served under `base_url` (normalised, ending
-    /// in `/`).
-    pub fn new(nodes: &[Node], base_url: &str) -> Self {
+    /// A resolver over the walked `sources` (node `i` is `sources[i]`) for a build served
+    /// under `base_url` (normalised, ending in `/`): known before any file is read, so that
+    /// each file is scanned as soon as it is loaded.
+    pub fn new(sources: &[SourceFile], base_url: &str) -> Self {
         Self::from_paths(
-            nodes.iter().map(|n| n.source.logical.clone()).collect(),
+            sources.iter().map(|s| s.logical.clone()).collect(),
             base_url,
         )
     }

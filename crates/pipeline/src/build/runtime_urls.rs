@@ -28,10 +28,10 @@ use assetc_core::url_ref::{classify, Reference};
 use assetc_core::LogicalPath;
 use rayon::prelude::*;
 
-use crate::build::load::{Content, Node};
+use crate::build::load::Node;
 use crate::build::naming::Named;
 use crate::build::resolve::Resolver;
-use crate::error::{Note, NoteKind};
+use crate::error::{BuildError, Note, NoteKind};
 use crate::scan::html::inline_script_strings;
 use crate::scan::js::{scan_js, string_literals_where};
 use crate::scan::text_ref::TextRef;
@@ -52,14 +52,18 @@ const METADATA_JSON: &[&str] = &[
 ];
 
 /// The notes for every string of every scanned file, in file order.
-pub(crate) fn runtime_urls(nodes: &[Node], named: &[Named], resolver: &Resolver) -> Vec<Note> {
+pub(crate) fn runtime_urls(
+    nodes: &[Node],
+    named: &[Named],
+    resolver: &Resolver,
+) -> Result<Vec<Note>, BuildError> {
     let renamed: Vec<bool> = nodes
         .iter()
         .zip(named)
         .map(|(n, named)| named.served != n.source.logical)
         .collect();
     if !renamed.contains(&true) {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     // Every proper suffix of two segments or more of a renamed file's path, for strings
     // that a prefix is added to at run time.
@@ -90,13 +94,11 @@ pub(crate) fn runtime_urls(nodes: &[Node], named: &[Named], resolver: &Resolver)
         suffixes,
         file_names,
     };
-    nodes
+    let notes: Vec<Vec<Note>> = nodes
         .par_iter()
         .map(|node| finder.notes(node))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .flatten()
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(notes.into_iter().flatten().collect())
 }
 
 struct Finder<'a> {
@@ -109,18 +111,23 @@ struct Finder<'a> {
 }
 
 impl Finder<'_> {
-    fn notes(&self, node: &Node) -> Vec<Note> {
-        let Content::Text(bytes) = &node.content else {
-            return Vec::new();
+    fn notes(&self, node: &Node) -> Result<Vec<Note>, BuildError> {
+        // Only these formats hold strings worth a look: the others are not read again.
+        if !matches!(node.format, Format::Js | Format::Json | Format::Html) {
+            return Ok(Vec::new());
+        }
+        let Some(text) = node.text()? else {
+            return Ok(Vec::new());
         };
+        let bytes = &text[..];
         let keep = |raw: &str| self.may_name(raw);
         let strings: Vec<TextRef> = match node.format {
             Format::Json if METADATA_JSON.contains(&node.source.logical.file_name()) => {
-                return Vec::new()
+                return Ok(Vec::new())
             }
             Format::Js | Format::Json => {
                 let Ok(source) = std::str::from_utf8(bytes) else {
-                    return Vec::new();
+                    return Ok(Vec::new());
                 };
                 let strings = string_literals_where(source, keep);
                 if node.format == Format::Json || strings.is_empty() {
@@ -137,10 +144,10 @@ impl Finder<'_> {
             Format::Html if has_inline_script(bytes) => {
                 inline_script_strings(bytes, &node.charset, keep).unwrap_or_default()
             }
-            _ => return Vec::new(),
+            _ => return Ok(Vec::new()),
         };
         let from = &node.source.logical;
-        strings
+        Ok(strings
             .into_iter()
             .filter_map(|s| {
                 let (target, others) = self.target(from, &s.value)?;
@@ -156,7 +163,7 @@ impl Finder<'_> {
                     },
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// Whether a string, as written, may name a renamed file: short, no whitespace, and its

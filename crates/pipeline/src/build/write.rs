@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assetc_core::fingerprint::{hex, integrity, sha256};
+use assetc_core::fingerprint::{hex, integrity};
 use assetc_core::generations::{
     generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
 };
@@ -17,8 +17,8 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::build::compress::{compress_file, compressible, CompressOptions};
-use crate::build::load::{read_chunks, with_buffer, Content, Node};
-use crate::build::naming::Named;
+use crate::build::load::{read_chunks, with_buffer, Node};
+use crate::build::naming::{final_bytes, FinalBytes, Named, NamingContext};
 use crate::build::options::BuildOptions;
 use crate::build::Progress;
 use crate::error::BuildError;
@@ -38,13 +38,14 @@ pub(crate) struct Tree {
 pub(crate) fn write_tree(
     staging: &Path,
     output: &Path,
-    nodes: &[Node],
+    ctx: &NamingContext<'_>,
     named: &[Named],
     manifest: &mut Manifest,
     to_write: &[usize],
     compress: &CompressOptions,
     progress: &dyn Progress,
 ) -> Result<Tree, BuildError> {
+    let nodes = ctx.nodes;
     let writing: HashSet<usize> = to_write.iter().copied().collect();
     progress.phase("writing", nodes.len() as u64);
     // Every directory once, parents first, rather than a create_dir_all per file.
@@ -73,7 +74,7 @@ pub(crate) fn write_tree(
                 progress.advance(1);
                 return Ok((i, None));
             }
-            let written = write_entry(&nodes[i], &named[i], &target, compress)?;
+            let written = write_entry(ctx, i, named, &target, compress)?;
             progress.advance(1);
             Ok((i, Some(written)))
         })
@@ -103,10 +104,8 @@ pub(crate) fn refs_record(nodes: &[Node], positions: &[Vec<(u32, u32, usize)>]) 
         .par_iter()
         .zip(positions)
         .map(|(node, found)| {
-            let (sha256, size) = match &node.content {
-                Content::Text(bytes) => (hex(&sha2::Sha256::digest(bytes).into()), bytes.len()),
-                Content::File { digest, size, .. } => (hex(digest), *size as usize),
-            };
+            let (digest, size) = node.digest();
+            let sha256 = hex(digest);
             let mut references: Vec<Position> = found
                 .iter()
                 .map(|&(line, column, target)| Position {
@@ -120,7 +119,7 @@ pub(crate) fn refs_record(nodes: &[Node], positions: &[Vec<(u32, u32, usize)>]) 
             let source = Source {
                 references,
                 sha256,
-                size: size as u64,
+                size,
             };
             (node.source.logical.to_string(), source)
         })
@@ -145,8 +144,15 @@ pub(crate) fn write_records(
     refs: &RefsRecord,
     options: &BuildOptions,
 ) -> Result<Vec<Generation>, BuildError> {
-    let manifest_bytes = manifest.to_json();
-    let id = fingerprint(&sha256(&manifest_bytes));
+    let state = staging.join(STATE_DIR).join("generations");
+    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
+    // The manifest is streamed to its file rather than held (60 MB at 100,000 files), and
+    // hashed on the way: its generation id is the fingerprint of its bytes.
+    let unnamed = state.join(".manifest.json.part");
+    let digest = write_hashed(&unnamed, |out| manifest.write_json(out))?;
+    let id = fingerprint(&digest);
+    let generation_record = staging.join(generation_manifest_path(&id));
+    fs::rename(&unnamed, &generation_record).map_err(BuildError::io(&generation_record))?;
     let mut generations = vec![Generation {
         built_at: options.now,
         id: id.clone(),
@@ -156,8 +162,6 @@ pub(crate) fn write_records(
         generations.extend(prev.generations.iter().filter(|g| g.id != id).cloned());
     }
     let kept = retain(generations, options.now, options.keep, options.keep_age);
-    let state = staging.join(STATE_DIR).join("generations");
-    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
     for generation in &kept[1..] {
         let Some(old) = previous.and_then(|p| p.generation_manifest(&generation.id)) else {
             continue;
@@ -172,46 +176,79 @@ pub(crate) fn write_records(
             }
         }
         let path = staging.join(generation_manifest_path(&generation.id));
-        fs::write(&path, old.to_json()).map_err(BuildError::io(&path))?;
+        write_hashed(&path, |out| old.write_json(out))?;
         // A generation built before assetc kept reference records has none to carry over.
         if let Some(old_refs) = previous.and_then(|p| p.generation_refs(&generation.id)) {
             let path = staging.join(refs_path(&generation.id));
-            fs::write(&path, old_refs.to_json()).map_err(BuildError::io(&path))?;
+            write_hashed(&path, |out| old_refs.write_json(out))?;
         }
     }
-    let record = staging.join(generation_manifest_path(&id));
-    fs::write(&record, &manifest_bytes).map_err(BuildError::io(&record))?;
-    let record = staging.join(refs_path(&id));
-    fs::write(&record, refs.to_json()).map_err(BuildError::io(&record))?;
+    let refs_record = staging.join(refs_path(&id));
+    write_hashed(&refs_record, |out| refs.write_json(out))?;
     let record = staging.join(GENERATIONS_FILE);
     let generations = Generations {
         generations: kept.clone(),
     };
     fs::write(&record, generations.to_json()).map_err(BuildError::io(&record))?;
     let manifest_path = staging.join(MANIFEST_FILE_NAME);
-    fs::write(&manifest_path, &manifest_bytes).map_err(BuildError::io(&manifest_path))?;
+    fs::copy(&generation_record, &manifest_path).map_err(BuildError::io(&manifest_path))?;
     Ok(kept)
+}
+
+/// Writes a file through `write` (buffered), returning the SHA-256 of what was written.
+fn write_hashed(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<Digest, BuildError> {
+    /// Hashes what passes through to the file.
+    struct Hashing<W> {
+        out: W,
+        sha256: Sha256,
+    }
+    impl<W: Write> Write for Hashing<W> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let n = self.out.write(buf)?;
+            self.sha256.update(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.out.flush()
+        }
+    }
+    let file = fs::File::create(path).map_err(BuildError::io(path))?;
+    let mut out = Hashing {
+        out: std::io::BufWriter::with_capacity(256 * 1024, file),
+        sha256: Sha256::new(),
+    };
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(BuildError::io(path))?;
+    Ok(out.sha256.finalize().into())
 }
 
 /// What writing an entry produced: its integrity and its variants.
 type Written = (String, BTreeMap<String, Variant>);
 
-/// Writes a node's served file and its variants.
+/// Writes node `i`'s served file and its variants.
 fn write_entry(
-    node: &Node,
-    named: &Named,
+    ctx: &NamingContext<'_>,
+    i: usize,
+    all: &[Named],
     target: &Path,
     compress: &CompressOptions,
 ) -> Result<Written, BuildError> {
+    let named = &all[i];
+    let write = |bytes: &[u8]| -> Result<String, BuildError> {
+        fs::write(target, bytes).map_err(BuildError::io(target))?;
+        Ok(named
+            .integrity
+            .clone()
+            .unwrap_or_else(|| integrity(&Sha384::digest(bytes))))
+    };
     let integrity = match &named.bytes {
-        Some(bytes) => {
-            fs::write(target, bytes).map_err(BuildError::io(target))?;
-            named
-                .integrity
-                .clone()
-                .unwrap_or_else(|| integrity(&Sha384::digest(bytes)))
-        }
-        None => copy_verified(&node.source.path, target, &named.digest)?,
+        FinalBytes::Held(bytes) => write(bytes)?,
+        FinalBytes::Rewrite => write(&final_bytes(ctx, i, all)?)?,
+        FinalBytes::Source => copy_verified(&ctx.nodes[i].source.path, target, &named.digest)?,
     };
     let mut variants = BTreeMap::new();
     if compressible(&named.content_type) && named.size >= compress.min_size {

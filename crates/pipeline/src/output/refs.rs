@@ -51,9 +51,16 @@ pub struct Position {
 impl RefsRecord {
     /// The canonical bytes: pretty JSON with sorted keys and a final newline.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut out = serde_json::to_vec_pretty(self).expect("a reference record serialises");
-        out.push(b'\n');
+        let mut out = Vec::new();
+        self.write_json(&mut out)
+            .expect("a reference record serialises");
         out
+    }
+
+    /// Writes the canonical bytes ([`RefsRecord::to_json`]) to `out` without holding them.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     /// The record in `bytes`, or None when it is not one this version reads.
