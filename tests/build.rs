@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::common::{assert_snapshot, assetc, served_tree, snapshot_tree, Tree};
+use crate::common::{assert_snapshot, assetc, served_tree, snapshot_tree, Run, Tree};
 
 /// A small site with a page in a nested directory, shared CSS and JS, images with srcset.
 fn site() -> Tree {
@@ -896,4 +896,69 @@ fn a_build_for_a_sub_path_is_served_under_it_with_serve_prefix() {
         308,
         "the prefix itself redirects to its directory"
     );
+}
+
+/// The scan cache's lookups in a `--json` build report: (hits, misses).
+fn cache_use(run: &Run) -> (u64, u64) {
+    run.success();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    let used = &report["report"]["scan_cache"];
+    (
+        used["hits"].as_u64().unwrap(),
+        used["misses"].as_u64().unwrap(),
+    )
+}
+
+#[test]
+fn a_rebuild_parses_only_the_text_whose_inputs_changed_and_a_damaged_cache_is_ignored() {
+    let t = Tree::new();
+    t.file(
+        "index.html",
+        "<link rel=stylesheet href=css/a.css><script type=module src=js/app.js></script>",
+    )
+    .file("about.html", "<link rel=stylesheet href=css/b.css>")
+    .file("css/a.css", "body { background: url(../img/x.png) }")
+    .file("css/b.css", "p { color: red }")
+    .file("js/app.js", "import './lib.js'; fetch('/img/x.png');")
+    .file("js/lib.js", "export const a = 1;")
+    .file("img/x.png", b"\x89PNG");
+    // Six text files: each scanned, named, and (HTML and JS) searched for runtime URLs.
+    let lookups = 6 + 6 + 4;
+    assert_eq!(cache_use(&t.build(&["--json"])), (0, lookups));
+    let cache = t.output().join(".assetc/scan-cache");
+    let written = fs::read(&cache).unwrap();
+
+    // Nothing changed: nothing parsed, and the cache is left as it was.
+    assert_eq!(cache_use(&t.build(&["--json"])), (lookups, 0));
+    assert_eq!(fs::read(&cache).unwrap(), written);
+
+    // One stylesheet changed: it is scanned and named again, and so is the one page whose
+    // link to it changes; the page's strings are not searched again (the same files are
+    // renamed), nor is anything else parsed.
+    t.file("css/b.css", "p { color: blue }");
+    assert_eq!(cache_use(&t.build(&["--json"])), (lookups - 3, 3));
+    let fresh = t.build_into("fresh", &[]);
+    fresh.success();
+    // Every file a fresh build writes, byte for byte (the cached build also keeps the older
+    // generation's stylesheet).
+    let same_as_fresh = || {
+        let built: std::collections::BTreeMap<_, _> =
+            served_tree(&t.output()).into_iter().collect();
+        for (path, bytes) in served_tree(&t.root().join("fresh")) {
+            if path != "assetc-manifest.json" {
+                assert_eq!(built.get(&path), Some(&bytes), "`{path}` differs");
+            }
+        }
+    };
+    same_as_fresh();
+
+    // A damaged cache (one bit) is not read at all, and the build that finds it writes a
+    // sound one.
+    let mut damaged = fs::read(&cache).unwrap();
+    let at = damaged.len() / 2;
+    damaged[at] ^= 0x20;
+    fs::write(&cache, &damaged).unwrap();
+    assert_eq!(cache_use(&t.build(&["--json"])), (0, lookups));
+    same_as_fresh();
+    assert_eq!(cache_use(&t.build(&["--json"])), (lookups, 0));
 }

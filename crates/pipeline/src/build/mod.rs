@@ -30,6 +30,7 @@ use crate::build::resolve::{scan, Resolver};
 use crate::build::walk::walk;
 use crate::error::{BuildError, Note, Warning};
 use crate::output::records::Records;
+use crate::output::scan_cache::{CacheUse, ScanCache};
 use crate::output::staging::{tidy, Staging};
 
 /// The kept generations, newest first (moved to `assetc_core::generations::retain`).
@@ -57,6 +58,8 @@ pub struct BuildReport {
     pub written: usize,
     /// Generations the output now holds, newest first.
     pub generations: usize,
+    /// How often the scan cache (`.assetc/scan-cache`) spared parsing a text file again.
+    pub scan_cache: CacheUse,
 }
 
 /// The variants of one coding in a build.
@@ -117,11 +120,18 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     // with the tree.
     progress.phase("hashing", sources.len() as u64);
     let resolver = Resolver::new(&sources, &v.base_url);
+    let cache = ScanCache::read(&v.output);
     let loaded: Vec<(Node, resolve::Scan)> = sources
         .into_par_iter()
         .map(|source| {
             let (node, text) = load(source, &v.entry_points, v.already_hashed.as_ref())?;
-            let scan = scan(&node, text.as_deref(), &resolver, v.ignored.as_ref());
+            let scan = scan(
+                &node,
+                text.as_deref(),
+                &resolver,
+                v.ignored.as_ref(),
+                &cache,
+            );
             progress.advance(1);
             Ok((node, scan))
         })
@@ -139,7 +149,15 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         return Err(BuildError::Strict { warnings });
     }
 
-    let ctx = NamingContext::new(&nodes, &resolver, &v.base_url, &rewritable, options);
+    let ctx = NamingContext::new(
+        &nodes,
+        &resolver,
+        &v.base_url,
+        &rewritable,
+        &positions,
+        &cache,
+        options,
+    );
     let named = name_all(&ctx, &mut warnings)?;
     // Naming warns too (an already-hashed file whose bytes had to change), and `--strict`
     // means any warning.
@@ -149,7 +167,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
 
     // Runtime URLs load from any host once logical paths are written: no note then.
     let notes = if options.logical_paths == options::LogicalPaths::None {
-        runtime_urls::runtime_urls(&nodes, &named, &resolver)?
+        runtime_urls::runtime_urls(&nodes, &named, &resolver, &cache)?
     } else {
         Vec::new()
     };
@@ -187,6 +205,12 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         {
             // Nothing to write, but what killed builds left beside the output still goes.
             tidy(&v.output)?;
+            // The output stays as it is; only a cache that could not answer everything (none
+            // yet, or damaged) is replaced, so the next build parses nothing.
+            report.scan_cache = cache.used();
+            if report.scan_cache.misses > 0 {
+                cache.write(&v.output)?;
+            }
             report.reused = nodes.len();
             report.generations = prev.generations.len().max(1);
             report.add_totals(&manifest);
@@ -221,6 +245,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         options,
     )?;
     logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;
+    report.scan_cache = cache.used();
+    cache.write(staging.dir())?;
     staging.commit()?;
 
     report.written = tree.written;

@@ -13,6 +13,7 @@ use crate::build::load::{Content, Node};
 use crate::build::options::BuildOptions;
 use crate::build::resolve::{Resolution, Resolver};
 use crate::error::{BuildError, Warning, WarningKind};
+use crate::output::scan_cache::{CachedName, Key, ScanCache};
 use crate::scan::{html, rewrite, Edit, Format, FoundRef};
 
 /// A node's final name and bytes.
@@ -132,16 +133,23 @@ pub(crate) struct NamingContext<'a> {
     /// Per node: whether its scan parsed (a file that did not is kept as written).
     pub rewritable: &'a [bool],
     pub options: &'a BuildOptions,
+    /// Per node: `(line, column, target)` of each reference that resolved, in order.
+    pub positions: &'a [Vec<(u32, u32, usize)>],
+    /// Naming results of earlier builds.
+    pub cache: &'a ScanCache,
     /// What is left of `options.held_text`.
     pub held: std::sync::atomic::AtomicU64,
 }
 
 impl<'a> NamingContext<'a> {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         nodes: &'a [Node],
         resolver: &'a Resolver,
         base_url: &'a str,
         rewritable: &'a [bool],
+        positions: &'a [Vec<(u32, u32, usize)>],
+        cache: &'a ScanCache,
         options: &'a BuildOptions,
     ) -> Self {
         Self {
@@ -149,9 +157,47 @@ impl<'a> NamingContext<'a> {
             resolver,
             base_url,
             rewritable,
+            positions,
+            cache,
             options,
             held: options.held_text.into(),
         }
+    }
+
+    /// The key of node `i`'s naming in the scan cache: its bytes (by digest), everything
+    /// its rewrite reads (format, charset, whether it parsed, the base URL, SRI, the
+    /// injected snippet, its path for the content type), and for each reference that
+    /// resolved, in order, the target and the name and integrity it is rewritten to.
+    fn name_key(&self, i: usize, names: Names<'_>) -> Option<Digest> {
+        let node = &self.nodes[i];
+        let (digest, _) = node.digest();
+        let mut key = Key::new("name");
+        key.add(digest)
+            .add(format!("{:?}", node.format).as_bytes())
+            .add(node.charset.as_bytes())
+            .add(node.source.logical.as_str().as_bytes())
+            .add(&[u8::from(self.rewritable[i]), u8::from(self.options.sri)])
+            .add(self.base_url.as_bytes())
+            .add(
+                self.options
+                    .inject_html
+                    .as_deref()
+                    .unwrap_or("\0")
+                    .as_bytes(),
+            );
+        for &(line, column, target) in &self.positions[i] {
+            key.add(&line.to_le_bytes()).add(&column.to_le_bytes());
+            key.add(self.nodes[target].source.logical.as_str().as_bytes());
+            if self.nodes[target].entry_point {
+                key.add(b"entry point");
+                continue;
+            }
+            // A target not named yet (only an entry point can be) cannot be keyed.
+            let named = names.get(target)?;
+            key.add(named.served.as_str().as_bytes())
+                .add(named.integrity.as_deref().unwrap_or("").as_bytes());
+        }
+        Some(key.finish())
     }
 
     /// Whether `size` more bytes of rewritten text may be held.
@@ -249,6 +295,10 @@ enum Rule<'a> {
     },
 }
 
+/// A named node's final bytes (or where they come from), digest, size, content type and
+/// SRI.
+type Made = (FinalBytes, Digest, u64, String, Option<String>);
+
 /// Names a node whose dependencies are all named (`names` holds them).
 fn name_one(
     ctx: &NamingContext<'_>,
@@ -256,13 +306,7 @@ fn name_one(
     names: Names<'_>,
     rule: Rule<'_>,
 ) -> Result<(Named, Option<Warning>), BuildError> {
-    let node = &ctx.nodes[i];
-    let logical = &node.source.logical;
-    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
-    // attributes; otherwise `write_entry` computes it for the files it writes, and a
-    // reused entry keeps the previous build's.
-    let sri = |b: &[u8]| ctx.options.sri.then(|| integrity(&Sha384::digest(b)));
-    let (bytes, digest, size, content_type, integrity) = match &node.content {
+    let made = match &ctx.nodes[i].content {
         Content::File {
             digest,
             size,
@@ -274,30 +318,90 @@ fn name_one(
             content_type.clone(),
             None,
         ),
-        Content::Text { .. } => {
-            let text = node.text()?.expect("a text node has text");
-            let rewritten = final_text(ctx, i, &text, names)?;
-            let digest = sha256(&rewritten);
-            let size = rewritten.len() as u64;
-            let head = &rewritten[..rewritten.len().min(1024)];
-            let content_type = content_type::content_type(logical.as_str(), head);
-            let integrity = sri(&rewritten);
-            // Text that comes out as it went in is not held twice: it is written from the
-            // source, verified against this digest as a copied file is. A cycle's members
-            // are always held: they were rewritten against provisional names.
-            let bytes = if rewritten == text {
-                FinalBytes::Source
-            } else if matches!(rule, Rule::Cycle { .. }) || ctx.hold(size) {
-                let mut rewritten = rewritten;
-                // Held as long as the file waits to be written: no spare capacity.
-                rewritten.shrink_to_fit();
-                FinalBytes::Held(rewritten)
-            } else {
-                FinalBytes::Rewrite
-            };
-            (bytes, digest, size, content_type, integrity)
-        }
+        // Named alone, a text's result is cached: a rebuild with the same key neither reads
+        // nor rewrites it (it is rewritten again only if it must be written).
+        Content::Text { .. } if matches!(rule, Rule::Alone) => match ctx.name_key(i, names) {
+            Some(key) => {
+                let mut held = None;
+                let cached = ctx.cache.name(key, || {
+                    let (bytes, digest, size, content_type, integrity) =
+                        name_text(ctx, i, names, rule)?;
+                    let unchanged = matches!(bytes, FinalBytes::Source);
+                    held = Some(bytes);
+                    Ok::<_, BuildError>(CachedName {
+                        digest,
+                        size,
+                        content_type,
+                        integrity,
+                        unchanged,
+                    })
+                })?;
+                let bytes = held.unwrap_or(if cached.unchanged {
+                    FinalBytes::Source
+                } else {
+                    FinalBytes::Rewrite
+                });
+                (
+                    bytes,
+                    cached.digest,
+                    cached.size,
+                    cached.content_type,
+                    cached.integrity,
+                )
+            }
+            None => name_text(ctx, i, names, rule)?,
+        },
+        Content::Text { .. } => name_text(ctx, i, names, rule)?,
     };
+    Ok(finish(ctx, i, rule, made))
+}
+
+/// A text node's final bytes, made now, and whether they are held.
+fn name_text(
+    ctx: &NamingContext<'_>,
+    i: usize,
+    names: Names<'_>,
+    rule: Rule<'_>,
+) -> Result<Made, BuildError> {
+    let node = &ctx.nodes[i];
+    let text = node.text()?.expect("a text node has text");
+    let rewritten = final_text(ctx, i, &text, names)?;
+    let digest = sha256(&rewritten);
+    let size = rewritten.len() as u64;
+    let head = &rewritten[..rewritten.len().min(1024)];
+    let content_type = content_type::content_type(node.source.logical.as_str(), head);
+    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
+    // attributes; otherwise `write_entry` computes it for the files it writes, and a
+    // reused entry keeps the previous build's.
+    let integrity = ctx
+        .options
+        .sri
+        .then(|| integrity(&Sha384::digest(&rewritten)));
+    // Text that comes out as it went in is not held twice: it is written from the source,
+    // verified against this digest as a copied file is. A cycle's members are always held:
+    // they were rewritten against provisional names.
+    let bytes = if rewritten == text {
+        FinalBytes::Source
+    } else if matches!(rule, Rule::Cycle { .. }) || ctx.hold(size) {
+        let mut rewritten = rewritten;
+        // Held as long as the file waits to be written: no spare capacity.
+        rewritten.shrink_to_fit();
+        FinalBytes::Held(rewritten)
+    } else {
+        FinalBytes::Rewrite
+    };
+    Ok((bytes, digest, size, content_type, integrity))
+}
+
+/// Node `i`'s name, from its final bytes.
+fn finish(
+    ctx: &NamingContext<'_>,
+    i: usize,
+    rule: Rule<'_>,
+    (bytes, digest, size, content_type, integrity): Made,
+) -> (Named, Option<Warning>) {
+    let node = &ctx.nodes[i];
+    let logical = &node.source.logical;
     let unchanged = matches!(bytes, FinalBytes::Source);
     let own_fingerprint;
     let fingerprint = match rule {
@@ -331,7 +435,7 @@ fn name_one(
         }
         fingerprinted_name(logical, fingerprint)
     };
-    Ok((
+    (
         Named {
             served,
             digest,
@@ -341,7 +445,7 @@ fn name_one(
             integrity,
         },
         warning,
-    ))
+    )
 }
 
 /// Names the members of a cycle as one unit: their fingerprints derive from the content of

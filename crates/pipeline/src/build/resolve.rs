@@ -21,6 +21,7 @@ use globset::GlobSet;
 use crate::build::load::Node;
 use crate::build::walk::SourceFile;
 use crate::error::{Warning, WarningKind};
+use crate::output::scan_cache::{CachedRef, CachedScan, Key, ScanCache};
 use crate::scan::html::decode_char_refs;
 use crate::scan::{rewrite, Edit, Role};
 
@@ -36,12 +37,15 @@ pub(crate) struct Scan {
 }
 
 /// Finds a text node's local targets in its `text` (None for a file that is not text);
-/// `ignored` are missing targets not to warn about.
+/// `ignored` are missing targets not to warn about. What the scanner finds is taken from
+/// `cache` when it holds this text's scan: only resolving them runs again (it depends on
+/// the other files, which the cache does not know).
 pub(crate) fn scan(
     node: &Node,
     text: Option<&[u8]>,
     resolver: &Resolver,
     ignored: Option<&GlobSet>,
+    cache: &ScanCache,
 ) -> Scan {
     let mut targets = BTreeSet::new();
     let mut positions = Vec::new();
@@ -54,12 +58,39 @@ pub(crate) fn scan(
             rewritable: true,
         };
     };
+    let (digest, _) = node.digest();
+    let mut key = Key::new("scan");
+    key.add(digest)
+        .add(format!("{:?}", node.format).as_bytes())
+        .add(node.charset.as_bytes());
+    let found = cache.scan(key.finish(), || {
+        let mut refs = Vec::new();
+        let result = rewrite(node.format, bytes, &node.charset, |r| {
+            refs.push(CachedRef(
+                r.value.clone(),
+                r.role == Role::Navigation,
+                r.line,
+                r.column,
+                r.takes_integrity,
+            ));
+            Edit::default()
+        });
+        CachedScan {
+            refs,
+            error: result.err().map(|e| e.to_string()),
+        }
+    });
     let from = &node.source.logical;
-    let result = rewrite(node.format, bytes, &node.charset, |r| {
-        match resolver.resolve(from, &r.value, r.role) {
+    for CachedRef(value, navigation, line, column, _) in &found.refs {
+        let role = if *navigation {
+            Role::Navigation
+        } else {
+            Role::Asset
+        };
+        match resolver.resolve(from, value, role) {
             Resolution::Target(t) => {
                 targets.insert(t);
-                positions.push((r.line, r.column, t));
+                positions.push((*line, *column, t));
             }
             Resolution::Untouchable => {}
             Resolution::Problem(
@@ -68,28 +99,25 @@ pub(crate) fn scan(
             ) if ignored.is_some_and(|set| set.is_match(&path)) => {}
             Resolution::Problem(kind) => warnings.push(Warning {
                 file: from.to_string(),
-                line: Some(r.line),
-                column: Some(r.column),
+                line: Some(*line),
+                column: Some(*column),
                 kind,
             }),
         }
-        Edit::default()
-    });
-    match result {
-        Ok(_) => Scan {
+    }
+    match found.error {
+        None => Scan {
             targets,
             positions,
             warnings,
             rewritable: true,
         },
-        Err(error) => {
+        Some(message) => {
             warnings.push(Warning {
                 file: from.to_string(),
                 line: None,
                 column: None,
-                kind: WarningKind::NotRewritten {
-                    message: error.to_string(),
-                },
+                kind: WarningKind::NotRewritten { message },
             });
             Scan {
                 targets: BTreeSet::new(),

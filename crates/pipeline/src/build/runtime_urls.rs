@@ -32,6 +32,7 @@ use crate::build::load::Node;
 use crate::build::naming::Named;
 use crate::build::resolve::Resolver;
 use crate::error::{BuildError, Note, NoteKind};
+use crate::output::scan_cache::{CachedNote, Key, ScanCache};
 use crate::scan::html::inline_script_strings;
 use crate::scan::js::{scan_js, string_literals_where};
 use crate::scan::text_ref::TextRef;
@@ -56,6 +57,7 @@ pub(crate) fn runtime_urls(
     nodes: &[Node],
     named: &[Named],
     resolver: &Resolver,
+    cache: &ScanCache,
 ) -> Result<Vec<Note>, BuildError> {
     let renamed: Vec<bool> = nodes
         .iter()
@@ -94,10 +96,35 @@ pub(crate) fn runtime_urls(
         suffixes,
         file_names,
     };
+    // What a file's strings name depends on its bytes and on which files are renamed (not
+    // on their new names): the cache key.
+    let mut renamed_key = Key::new("renamed");
+    for (path, _) in resolver.paths().iter().zip(&renamed).filter(|(_, &r)| r) {
+        renamed_key.add(path.as_str().as_bytes());
+    }
+    let renamed_key = renamed_key.finish();
     let notes: Vec<Vec<Note>> = nodes
         .par_iter()
-        .map(|node| finder.notes(node))
-        .collect::<Result<_, _>>()?;
+        .map(|node| {
+            if !matches!(node.format, Format::Js | Format::Json | Format::Html) {
+                return Ok(Vec::new());
+            }
+            let (digest, _) = node.digest();
+            let mut key = Key::new("notes");
+            key.add(digest)
+                .add(format!("{:?}", node.format).as_bytes())
+                .add(node.charset.as_bytes())
+                .add(node.source.logical.as_str().as_bytes())
+                .add(&renamed_key);
+            let found = cache.notes(key.finish(), || finder.notes(node))?;
+            match finder.with_served(node, found) {
+                Some(notes) => Ok(notes),
+                None => Ok(finder
+                    .with_served(node, finder.notes(node)?)
+                    .expect("the search names renamed files only")),
+            }
+        })
+        .collect::<Result<_, BuildError>>()?;
     Ok(notes.into_iter().flatten().collect())
 }
 
@@ -111,7 +138,9 @@ struct Finder<'a> {
 }
 
 impl Finder<'_> {
-    fn notes(&self, node: &Node) -> Result<Vec<Note>, BuildError> {
+    /// The notes of one file, with their targets by logical path (the served names are
+    /// this build's, added by [`Finder::with_served`]).
+    fn notes(&self, node: &Node) -> Result<Vec<CachedNote>, BuildError> {
         // Only these formats hold strings worth a look: the others are not read again.
         if !matches!(node.format, Format::Js | Format::Json | Format::Html) {
             return Ok(Vec::new());
@@ -151,19 +180,39 @@ impl Finder<'_> {
             .into_iter()
             .filter_map(|s| {
                 let (target, others) = self.target(from, &s.value)?;
-                Some(Note {
-                    file: from.to_string(),
+                Some(CachedNote {
                     line: s.line,
                     column: s.column,
-                    kind: NoteKind::RuntimeUrl {
-                        target: self.resolver.logical(target).to_string(),
-                        served: self.named[target].served.to_string(),
-                        string: s.value,
-                        others,
-                    },
+                    string: s.value,
+                    target: self.resolver.logical(target).to_string(),
+                    others,
                 })
             })
             .collect())
+    }
+
+    /// `found` in `node` as notes, each with its target's served name; None when a target
+    /// is not a renamed file of this build (a cache entry that cannot be right).
+    fn with_served(&self, node: &Node, found: Vec<CachedNote>) -> Option<Vec<Note>> {
+        found
+            .into_iter()
+            .map(|n| {
+                let target = self
+                    .resolver
+                    .lookup(&LogicalPath::new(n.target.as_str()).ok()?)?;
+                self.renamed[target].then(|| Note {
+                    file: node.source.logical.to_string(),
+                    line: n.line,
+                    column: n.column,
+                    kind: NoteKind::RuntimeUrl {
+                        served: self.named[target].served.to_string(),
+                        target: n.target,
+                        string: n.string,
+                        others: n.others,
+                    },
+                })
+            })
+            .collect()
     }
 
     /// Whether a string, as written, may name a renamed file: short, no whitespace, and its

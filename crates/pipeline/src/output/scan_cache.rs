@@ -1,0 +1,381 @@
+//! The scan cache (`.assetc/scan-cache`): what scanning, naming and the runtime-URL search
+//! found for each text source, keyed by the SHA-256 of its bytes and of everything else that
+//! decides the result, so that a rebuild parses only the text whose key changed. It is a
+//! cache, not a record: a file that is missing, damaged (its checksum disagrees), written by
+//! another assetc version or of another layout is ignored whole, and nothing outside a key
+//! is ever taken from it.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Seek, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use assetc_core::fingerprint::{hex, sha256};
+use assetc_core::generations::STATE_DIR;
+use assetc_core::Digest;
+use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
+
+use crate::error::BuildError;
+
+/// The cache's path inside a build directory.
+pub const CACHE_FILE: &str = ".assetc/scan-cache";
+
+/// The first word of the file; then the layout, the assetc version and the body's SHA-256.
+const MAGIC: &str = "assetc-scan-cache";
+/// Bumped whenever what an entry holds, or how a key is computed, changes.
+const LAYOUT: u32 = 1;
+
+/// A text source's references as its scanner found them, in document order, and the parse
+/// error that stopped it, if one did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CachedScan {
+    pub refs: Vec<CachedRef>,
+    pub error: Option<String>,
+}
+
+/// One reference found: value as written, whether a navigation, line, column, and whether
+/// its element takes `integrity`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CachedRef(pub String, pub bool, pub u32, pub u32, pub bool);
+
+/// A text source's final bytes as naming made them, without the bytes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CachedName {
+    pub digest: Digest,
+    pub size: u64,
+    pub content_type: String,
+    pub integrity: Option<String>,
+    /// The final bytes are the source's.
+    pub unchanged: bool,
+}
+
+/// A runtime-URL note, without the served name (taken from this build's naming).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CachedNote {
+    pub line: u32,
+    pub column: u32,
+    pub string: String,
+    pub target: String,
+    pub others: usize,
+}
+
+/// The three kinds of entry, by key.
+#[derive(Default)]
+struct Entries {
+    scans: HashMap<Digest, CachedScan>,
+    names: HashMap<Digest, CachedName>,
+    notes: HashMap<Digest, Vec<CachedNote>>,
+}
+
+/// The file's body: the entries as lists with hex keys (JSON object keys are strings, and a
+/// list keeps the output sorted and deterministic).
+#[derive(Serialize, Deserialize)]
+struct Body {
+    scans: Vec<(String, CachedScan)>,
+    names: Vec<(String, CachedName)>,
+    notes: Vec<(String, Vec<CachedNote>)>,
+}
+
+/// How often the cache answered during one build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CacheUse {
+    /// Lookups the cache answered (a text source not parsed again for that phase).
+    pub hits: usize,
+    /// Lookups it could not: the text was parsed (scanned, rewritten or searched).
+    pub misses: usize,
+}
+
+/// The cache of one build: what the previous build left (each entry taken out when used)
+/// and what this build will leave (every entry it used or made, nothing else, so the cache
+/// never outgrows the tree).
+pub(crate) struct ScanCache {
+    old: Mutex<Entries>,
+    new: Mutex<Entries>,
+    hits: AtomicUsize,
+    misses: AtomicUsize,
+}
+
+impl ScanCache {
+    /// The cache in the build directory `output`; empty when there is none or it cannot be
+    /// trusted.
+    pub fn read(output: &Path) -> Self {
+        let old = fs::read(output.join(CACHE_FILE))
+            .ok()
+            .and_then(|bytes| parse(&bytes))
+            .unwrap_or_default();
+        Self {
+            old: Mutex::new(old),
+            new: Mutex::new(Entries::default()),
+            hits: AtomicUsize::new(0),
+            misses: AtomicUsize::new(0),
+        }
+    }
+
+    /// The scan cached under `key`, or `scan()`'s, which is cached.
+    pub fn scan(&self, key: Digest, scan: impl FnOnce() -> CachedScan) -> CachedScan {
+        self.lookup(key, |e| &mut e.scans, scan)
+    }
+
+    /// The naming result cached under `key`, or `name()`'s.
+    pub fn name<E>(
+        &self,
+        key: Digest,
+        name: impl FnOnce() -> Result<CachedName, E>,
+    ) -> Result<CachedName, E> {
+        self.try_lookup(key, |e| &mut e.names, name)
+    }
+
+    /// The notes cached under `key`, or `notes()`'s.
+    pub fn notes<E>(
+        &self,
+        key: Digest,
+        notes: impl FnOnce() -> Result<Vec<CachedNote>, E>,
+    ) -> Result<Vec<CachedNote>, E> {
+        self.try_lookup(key, |e| &mut e.notes, notes)
+    }
+
+    fn lookup<V: Clone>(
+        &self,
+        key: Digest,
+        map: impl Fn(&mut Entries) -> &mut HashMap<Digest, V>,
+        make: impl FnOnce() -> V,
+    ) -> V {
+        self.try_lookup(key, map, || Ok::<V, std::convert::Infallible>(make()))
+            .unwrap_or_else(|never| match never {})
+    }
+
+    fn try_lookup<V: Clone, E>(
+        &self,
+        key: Digest,
+        map: impl Fn(&mut Entries) -> &mut HashMap<Digest, V>,
+        make: impl FnOnce() -> Result<V, E>,
+    ) -> Result<V, E> {
+        let cached = map(&mut lock(&self.old)).remove(&key);
+        let value = match cached {
+            Some(value) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                value
+            }
+            None => {
+                self.misses.fetch_add(1, Ordering::Relaxed);
+                make()?
+            }
+        };
+        map(&mut lock(&self.new)).insert(key, value.clone());
+        Ok(value)
+    }
+
+    /// How often the cache answered so far.
+    pub fn used(&self) -> CacheUse {
+        CacheUse {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes what this build used and made into the build directory `dir` (a staging
+    /// directory, or the output itself after a build that changed nothing), replacing the
+    /// file atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), BuildError> {
+        let new = std::mem::take(&mut *lock(&self.new));
+        let body = Body {
+            scans: sorted(new.scans),
+            names: sorted(new.names),
+            notes: sorted(new.notes),
+        };
+        let state = dir.join(STATE_DIR);
+        fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
+        let path = dir.join(CACHE_FILE);
+        let part = state.join("scan-cache.part");
+        // Streamed (the cache is tens of MB at 100,000 files), hashed on the way, and the
+        // first line, of fixed length, written over once the hash is known.
+        let write = || -> std::io::Result<()> {
+            let file = fs::File::create(&part)?;
+            let placeholder = header(&[0; 32]);
+            let mut out = Hashing {
+                out: std::io::BufWriter::with_capacity(256 * 1024, file),
+                sha256: sha2::Sha256::new(),
+            };
+            out.out.write_all(placeholder.as_bytes())?;
+            out.out.write_all(b"\n")?;
+            serde_json::to_writer(&mut out, &body)?;
+            let digest: Digest = out.sha256.finalize().into();
+            let mut file = out.out.into_inner().map_err(|e| e.into_error())?;
+            file.seek(std::io::SeekFrom::Start(0))?;
+            file.write_all(header(&digest).as_bytes())
+        };
+        write().map_err(BuildError::io(&part))?;
+        fs::rename(&part, &path).map_err(BuildError::io(&path))
+    }
+}
+
+/// Hashes what passes through to `out`.
+struct Hashing<W> {
+    out: W,
+    sha256: sha2::Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.sha256.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The first line: magic, layout, assetc version, SHA-256 of the body (the rest).
+fn header(body_sha256: &Digest) -> String {
+    format!(
+        "{MAGIC} {LAYOUT} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        hex(body_sha256)
+    )
+}
+
+/// The entries of a cache file, if it is one this assetc wrote and is whole.
+fn parse(bytes: &[u8]) -> Option<Entries> {
+    let newline = bytes.iter().position(|&b| b == b'\n')?;
+    let (first, body) = (&bytes[..newline], &bytes[newline + 1..]);
+    if first != header(&sha256(body)).as_bytes() {
+        return None;
+    }
+    let body: Body = serde_json::from_slice(body).ok()?;
+    Some(Entries {
+        scans: keyed(body.scans)?,
+        names: keyed(body.names)?,
+        notes: keyed(body.notes)?,
+    })
+}
+
+/// Entries as the file lists them: by hex key, sorted.
+fn sorted<V>(entries: HashMap<Digest, V>) -> Vec<(String, V)> {
+    let mut list: Vec<(String, V)> = entries.into_iter().map(|(k, v)| (hex(&k), v)).collect();
+    list.sort_by(|a, b| a.0.cmp(&b.0));
+    list
+}
+
+/// Entries by key, from the file's list; None if a key is not 64 hex digits.
+fn keyed<V>(list: Vec<(String, V)>) -> Option<HashMap<Digest, V>> {
+    list.into_iter()
+        .map(|(hex_key, v)| {
+            let mut key = [0u8; 32];
+            for (i, byte) in key.iter_mut().enumerate() {
+                *byte = u8::from_str_radix(hex_key.get(2 * i..2 * i + 2)?, 16).ok()?;
+            }
+            Some((key, v))
+        })
+        .collect()
+}
+
+fn lock(entries: &Mutex<Entries>) -> std::sync::MutexGuard<'_, Entries> {
+    entries.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Hashes the parts of a key, each length-prefixed so that no two lists of parts collide.
+pub(crate) struct Key(sha2::Sha256);
+
+impl Key {
+    /// A key of the kind `kind` (`scan`, `name`, `notes`).
+    pub fn new(kind: &str) -> Self {
+        let mut key = Self(sha2::Sha256::new());
+        key.add(kind.as_bytes());
+        key
+    }
+
+    pub fn add(&mut self, part: &[u8]) -> &mut Self {
+        self.0.update((part.len() as u64).to_le_bytes());
+        self.0.update(part);
+        self
+    }
+
+    pub fn finish(self) -> Digest {
+        self.0.finalize().into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(value: &str) -> CachedScan {
+        CachedScan {
+            refs: vec![CachedRef(value.into(), false, 1, 2, false)],
+            error: None,
+        }
+    }
+
+    #[test]
+    fn what_one_build_uses_the_next_reads_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = ScanCache::read(dir.path());
+        let a = Key::new("scan").add(b"a").clone_finish();
+        let b = Key::new("scan").add(b"b").clone_finish();
+        cache.scan(a, || scan("a.css"));
+        cache.scan(b, || scan("b.css"));
+        assert_eq!(cache.used(), CacheUse { hits: 0, misses: 2 });
+        cache.write(dir.path()).unwrap();
+
+        let next = ScanCache::read(dir.path());
+        let got = next.scan(a, || panic!("cached"));
+        assert_eq!(got.refs[0].0, "a.css");
+        assert_eq!(next.used(), CacheUse { hits: 1, misses: 0 });
+        next.write(dir.path()).unwrap();
+        // `b` was not used: the cache the second build leaves no longer has it.
+        let third = ScanCache::read(dir.path());
+        third.scan(b, || scan("made again"));
+        assert_eq!(third.used(), CacheUse { hits: 0, misses: 1 });
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_cache_is_ignored_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = Key::new("scan").add(b"a").clone_finish();
+        let cache = ScanCache::read(dir.path());
+        cache.scan(key, || scan("a.css"));
+        cache.write(dir.path()).unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        let good = fs::read(&path).unwrap();
+
+        let mut flipped = good.clone();
+        let at = flipped.len() - 10;
+        flipped[at] ^= 1;
+        let foreign = String::from_utf8(good.clone()).unwrap().replacen(
+            &format!("{MAGIC} {LAYOUT} "),
+            &format!("{MAGIC} {} ", LAYOUT + 1),
+            1,
+        );
+        let versions = String::from_utf8(good.clone()).unwrap().replacen(
+            env!("CARGO_PKG_VERSION"),
+            "0.0.0-other",
+            1,
+        );
+        for (what, bytes) in [
+            ("a flipped bit", flipped),
+            ("another layout", foreign.into_bytes()),
+            ("another version", versions.into_bytes()),
+            ("garbage", b"\x00\xff not a cache".to_vec()),
+            ("empty", Vec::new()),
+        ] {
+            fs::write(&path, &bytes).unwrap();
+            let cache = ScanCache::read(dir.path());
+            cache.scan(key, || scan("parsed again"));
+            assert_eq!(cache.used(), CacheUse { hits: 0, misses: 1 }, "{what}");
+        }
+        fs::write(&path, &good).unwrap();
+        let cache = ScanCache::read(dir.path());
+        cache.scan(key, || panic!("the intact cache answers"));
+    }
+
+    impl Key {
+        fn clone_finish(&mut self) -> Digest {
+            Key(self.0.clone()).finish()
+        }
+    }
+}
