@@ -421,6 +421,8 @@ def serve_cases(manifest: dict) -> list[dict]:
          "path": "/" + ents[small]["path"], "status": 200},
         {"key": "large", "label": f"~100 KB fingerprinted ({ents[big]['size']} B)",
          "path": "/" + ents[big]["path"], "status": 200},
+        {"key": "page", "label": f"HTML page, 200 ({ents[page]['size']} B)",
+         "path": "/" + ents[page]["path"], "status": 200},
         {"key": "revalidate", "label": "HTML page, If-None-Match → 304",
          "path": "/" + ents[page]["path"], "status": 304, "inm": True},
         {"key": "gzip", "label": f"gzip-negotiated ({ents[gz]['size']} B → "
@@ -773,7 +775,15 @@ def main() -> None:
         sys.exit(f"error: `{args.assetc}` is not built; run `cargo build --release` first")
     assetc = os.path.abspath(args.assetc)
     # The deploy figures need only their packages (prepare.ensure_package).
-    corpora = {} if args.only == "deploy" else prepare.prepare(synth)
+    if args.only == "deploy":
+        corpora = {}
+    elif args.only == "serve":
+        # The serve figures need only the synthetic corpora (no venv, npm or Sphinx).
+        prepare.ensure_apt()
+        os.makedirs(prepare.CORPUS, exist_ok=True)
+        corpora = {f"synth-{n // 1000}k": prepare.ensure_synth(n) for n in synth}
+    else:
+        corpora = prepare.prepare(synth)
     os.makedirs(WORK, exist_ok=True)
     mode = "quick" if quick else "full"
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")

@@ -278,7 +278,7 @@ fn route<'a>(
         Ok(Decoded::Hidden) => return not_found(build, None),
         Ok(Decoded::Path(path)) => path,
     };
-    match build.routes.get(path.as_str()) {
+    match build.routes.get(&*path) {
         Some(Route::Resource(route)) => represent(build, route, req, now, date),
         Some(Route::Redirect(location)) => redirect(build, location, req),
         Some(Route::Health) => Outcome::Health,
@@ -286,7 +286,7 @@ fn route<'a>(
             let last = path.rsplit('/').next().unwrap_or_default();
             match &build.fallback {
                 Some(fallback) if !last.contains('.') => represent(build, fallback, req, now, date),
-                _ => not_found(build, Some(&path)),
+                _ => not_found(build, Some(&*path)),
             }
         }
     }

@@ -2,6 +2,8 @@
 //! a request is percent-decoded exactly once and checked segment by segment. What survives
 //! is only ever a key for an exact lookup in the build's route table, never a file path.
 
+use std::borrow::Cow;
+
 /// Why a request path is refused with 400.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rejection {
@@ -24,9 +26,10 @@ pub enum Rejection {
 
 /// What a valid request path is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decoded {
-    /// A path to look up: decoded, starting with `/`.
-    Path(String),
+pub enum Decoded<'a> {
+    /// A path to look up: decoded, starting with `/` (the raw path itself when it has no
+    /// percent-encoding: nothing is allocated for it).
+    Path(Cow<'a, str>),
     /// A path with a dotfile segment (`/.env`, `/.git/config`): never served, 404.
     Hidden,
 }
@@ -41,11 +44,15 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Decodes `raw` (the path of the request-target, without the query) once and checks it.
-pub fn decode(raw: &str) -> Result<Decoded, Rejection> {
-    let raw = raw.as_bytes();
-    if raw.first() != Some(&b'/') {
+pub fn decode(raw: &str) -> Result<Decoded<'_>, Rejection> {
+    if !raw.starts_with('/') {
         return Err(Rejection::NotOriginForm);
     }
+    if !raw.contains(['%', '\\']) {
+        // Nothing to decode: the raw path is the path (it is UTF-8 already).
+        return check(Cow::Borrowed(raw));
+    }
+    let raw = raw.as_bytes();
     let mut bytes = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -72,6 +79,11 @@ pub fn decode(raw: &str) -> Result<Decoded, Rejection> {
         }
     }
     let path = String::from_utf8(bytes).map_err(|_| Rejection::InvalidUtf8)?;
+    check(Cow::Owned(path))
+}
+
+/// The checks of a decoded path.
+fn check(path: Cow<'_, str>) -> Result<Decoded<'_>, Rejection> {
     if path.chars().any(char::is_control) {
         return Err(Rejection::ControlCharacter);
     }
@@ -110,8 +122,17 @@ fn is_windows_device(segment: &str) -> bool {
         .next()
         .unwrap_or(segment)
         .trim_end_matches(' ');
-    let upper = stem.to_ascii_uppercase();
-    match upper.as_str() {
+    // The longest name is 7 bytes (`CONOUT$`): upper-cased on the stack, not allocated.
+    let mut buf = [0u8; 7];
+    let Some(upper) = buf.get_mut(..stem.len()) else {
+        return false;
+    };
+    upper.copy_from_slice(stem.as_bytes());
+    upper.make_ascii_uppercase();
+    let Ok(upper) = std::str::from_utf8(upper) else {
+        return false;
+    };
+    match upper {
         "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$" => true,
         s if s.len() >= 4 && (s.starts_with("COM") || s.starts_with("LPT")) => {
             let rest = &s[3..];
@@ -131,7 +152,7 @@ mod tests {
 
     fn ok(raw: &str) -> String {
         match decode(raw) {
-            Ok(Decoded::Path(p)) => p,
+            Ok(Decoded::Path(p)) => p.into_owned(),
             other => panic!("{raw:?} gave {other:?}"),
         }
     }

@@ -1,7 +1,7 @@
 use std::{collections::VecDeque, fmt, io};
 
 use bitflags::bitflags;
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use http::{Method, Version};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -109,6 +109,15 @@ impl Codec {
     #[inline]
     pub fn config(&self) -> &ServiceConfig {
         &self.config
+    }
+}
+
+impl Codec {
+    /// assetc patch: a body chunk of a `Content-Length` response, accounted for and returned
+    /// to be written as it is instead of being copied into the write buffer; `Err(chunk)` for
+    /// other framings (encode it as a `Message::Chunk`).
+    pub(crate) fn encode_chunk_direct(&mut self, chunk: Bytes) -> Result<Bytes, Bytes> {
+        self.encoder.encode_chunk_direct(chunk)
     }
 }
 

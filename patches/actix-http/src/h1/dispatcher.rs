@@ -11,7 +11,7 @@ use std::{
 use actix_codec::{Framed, FramedParts};
 use actix_service::Service;
 use bitflags::bitflags;
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_core::ready;
 use pin_project_lite::pin_project;
 use tokio::{
@@ -42,6 +42,11 @@ const MAX_PIPELINED_MESSAGES: usize = 16;
 
 /// Write buffer capacity at which we reallocate it after flushing.
 const WRITE_BUFFER_RETENTION_LIMIT: usize = 1024 * 128;
+
+/// assetc patch: body chunks of a `Content-Length` response from this size on are written
+/// from their own buffer (after what the write buffer holds, in one vectored write) instead of
+/// being copied into the write buffer first.
+const DIRECT_WRITE_MIN: usize = HW_BUFFER_SIZE;
 
 bitflags! {
     #[derive(Debug, Clone, Copy)]
@@ -196,6 +201,9 @@ pin_project! {
         // True if backing allocation of `write_buf` needs to be released.
         write_buf_needs_reset: bool,
 
+        // assetc patch: a large body chunk, written after `write_buf` and before anything else.
+        write_body: Option<Bytes>,
+
         codec: Codec,
     }
 }
@@ -312,6 +320,7 @@ where
                     write_buf: BytesMut::with_capacity(HW_BUFFER_SIZE),
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
+                    write_body: None,
                     codec: Codec::new(config),
                 },
             },
@@ -368,6 +377,7 @@ where
             write_buf,
             h1_write_buffer_size,
             write_buf_needs_reset,
+            write_body,
             ..
         } = self.project();
         let mut io = Pin::new(io.as_mut().unwrap());
@@ -385,14 +395,31 @@ where
         let len = write_buf.len();
         let mut written = 0;
 
-        while written < len {
-            match io.as_mut().poll_write(cx, &write_buf[written..])? {
+        while written < len || write_body.is_some() {
+            let res = match write_body {
+                None => io.as_mut().poll_write(cx, &write_buf[written..]),
+                Some(body) => io.as_mut().poll_write_vectored(
+                    cx,
+                    &[io::IoSlice::new(&write_buf[written..]), io::IoSlice::new(body)],
+                ),
+            };
+            match res? {
                 Poll::Ready(0) => {
                     error!("write zero; closing");
                     return Poll::Ready(Err(io::Error::new(io::ErrorKind::WriteZero, "")));
                 }
 
-                Poll::Ready(n) => written += n,
+                Poll::Ready(mut n) => {
+                    let from_buf = n.min(len - written);
+                    written += from_buf;
+                    n -= from_buf;
+                    if let Some(body) = write_body {
+                        body.advance(n);
+                        if body.is_empty() {
+                            *write_body = None;
+                        }
+                    }
+                }
 
                 Poll::Pending => {
                     write_buf.advance(written);
@@ -695,9 +722,22 @@ where
 
                 StateProj::SendPayload { mut body } => {
                     // keep populate writer buffer until buffer size limit hit,
-                    // get blocked or finished.
-                    while this.write_buf.len() < *this.h1_write_buffer_size {
+                    // get blocked or finished (assetc patch: or a large chunk is to be
+                    // written from its own buffer).
+                    while this.write_buf.len() < *this.h1_write_buffer_size
+                        && this.write_body.is_none()
+                    {
                         match body.as_mut().poll_next(cx) {
+                            Poll::Ready(Some(Ok(item))) if item.len() >= DIRECT_WRITE_MIN => {
+                                match this.codec.encode_chunk_direct(item) {
+                                    Ok(direct) if direct.is_empty() => {}
+                                    Ok(direct) => *this.write_body = Some(direct),
+                                    Err(item) => this
+                                        .codec
+                                        .encode(Message::Chunk(Some(item)), this.write_buf)?,
+                                }
+                            }
+
                             Poll::Ready(Some(Ok(item))) => {
                                 this.codec
                                     .encode(Message::Chunk(Some(item)), this.write_buf)?;

@@ -6,7 +6,7 @@ use std::{
     slice::from_raw_parts_mut,
 };
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::{
     body::BodySize,
@@ -359,6 +359,13 @@ impl<T: MessageType> MessageEncoder<T> {
         self.te.encode_eof(buf)
     }
 
+    /// assetc patch: a chunk of a `Content-Length` body accounted for without being copied,
+    /// for the dispatcher to write from its own buffer. `Err(chunk)`: another framing, encode
+    /// it with [`Self::encode_chunk`].
+    pub fn encode_chunk_direct(&mut self, msg: Bytes) -> Result<Bytes, Bytes> {
+        self.te.encode_direct(msg)
+    }
+
     /// Encode message.
     pub fn encode(
         &mut self,
@@ -487,6 +494,20 @@ impl TransferEncoding {
                     Ok(true)
                 }
             }
+        }
+    }
+
+    /// assetc patch: what [`Self::encode`] would copy of `msg` for a `Content-Length` body
+    /// (the bytes up to the declared length, none for a HEAD response), without copying it.
+    pub fn encode_direct(&mut self, mut msg: Bytes) -> Result<Bytes, Bytes> {
+        match self.kind {
+            TransferEncodingKind::Length(ref mut remaining) => {
+                let len = cmp::min(*remaining, msg.len() as u64);
+                msg.truncate(len as usize);
+                *remaining -= len;
+                Ok(msg)
+            }
+            _ => Err(msg),
         }
     }
 
