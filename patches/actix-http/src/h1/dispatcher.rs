@@ -202,6 +202,9 @@ pin_project! {
         write_buf_needs_reset: bool,
 
         // assetc patch: a large body chunk, written after `write_buf` and before anything else.
+        // Nothing else is encoded while it is set: it is set only in `SendPayload`, which
+        // polls no more of the body (so cannot end, and no next response, `100 Continue` or
+        // 408 can start) until `poll_flush` has written it whole.
         write_body: Option<Bytes>,
 
         codec: Codec,
