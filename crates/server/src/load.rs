@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::build::{Build, Logical};
 use crate::error::LoadError;
-use crate::handles::{identity, DiskFile, Handles};
+use crate::handles::{identity, Beneath, DiskFile, Handles, Refused};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
 use crate::http::dictionary::{
@@ -178,6 +178,9 @@ impl Build {
         let files = Files {
             root: &root,
             beneath,
+            // At start-up only: a reload keeps checking every file, so that a broken new
+            // build is refused and the old one goes on serving.
+            defer: previous.is_none(),
             reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
             reused: AtomicU64::new(0),
         };
@@ -387,6 +390,7 @@ impl Build {
                 "some manifest paths can never be requested (dotfiles, Windows names or `:`) and are not served"
             );
         }
+        let handles = Handles::new(options.open_files, root.clone());
         Ok(Self {
             root,
             options: options.clone(),
@@ -403,16 +407,35 @@ impl Build {
             unroutable,
             memory_bytes: options.memory_budget - budget,
             reused_bytes,
-            handles: Handles::new(options.open_files),
+            handles,
         })
     }
 }
 
+/// How the process's allocator returns free memory to the system, when it is not glibc's
+/// malloc (set by the binary that chose it, [`Build::release_memory_with`]).
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+impl Build {
+    /// Sets how free memory is given back to the system after each load, for a process
+    /// whose global allocator is not the C library's (mimalloc: `mi_collect(true)`). The
+    /// first call wins.
+    pub fn release_memory_with(release: fn()) {
+        let _ = RELEASE.set(release);
+    }
+}
+
 /// Gives the memory a load freed back to the system. A load's peak is the manifests being
-/// parsed (at 100,000 files, 60 MB of JSON each and their parsed form); freed, glibc keeps
-/// most of it mapped (it trims only the top of the heap), and the server's resident size
-/// would stay at the peak, twice what it holds (measured: 359 MB resident for 157 MB live).
+/// parsed (at 100,000 files, 60 MB of JSON each and their parsed form); freed, an allocator
+/// keeps much of it mapped for reuse (glibc trims only the top of its heap; mimalloc purges
+/// after a delay, on the next allocations of the thread that owns the pages), and the
+/// server's resident size would stay at the peak, twice what it holds (measured with glibc:
+/// 359 MB resident for 157 MB live).
 fn release_free_memory() {
+    if let Some(release) = RELEASE.get() {
+        release();
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the kernel; it touches no live
     // allocation and is thread-safe (it takes each arena's lock).
@@ -686,7 +709,10 @@ fn known_variants<'m>(
 /// The files of one build root, as the manifest names them.
 struct Files<'a> {
     root: &'a Path,
-    beneath: Beneath,
+    beneath: Beneath<'a>,
+    /// Fingerprinted files read from disk are checked at their first open rather than
+    /// here (see [`Files::load_file`]).
+    defer: bool,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
     reuse: HashMap<(HeaderValue, u64), Bytes>,
@@ -834,9 +860,23 @@ impl Files<'_> {
         etag: &HeaderValue,
         in_memory: bool,
     ) -> Result<Body, LoadError> {
-        // The one place a manifest path becomes a file path: at start-up, from the manifest.
-        let path = self.root.join(served);
-        let refused = |e: Refused| e.into_load_error(path.clone(), self.root);
+        if !in_memory && immutable && self.defer {
+            // Half of a large build's files, and most of its load's system calls: a
+            // fingerprinted file on disk is checked when a request first opens it (beneath
+            // the root, a regular file of this length: its name carries its hash, so that
+            // is the file the manifest means), and one that fails is answered 503, never
+            // served. An entry point is not deferred: only the inode seen here tells its
+            // bytes from a later build's.
+            return Ok(Body::Disk(DiskFile {
+                served: served.into(),
+                len: size,
+                id: None,
+                immutable,
+            }));
+        }
+        // The one place a manifest path becomes a file path: at load, from the manifest.
+        let path = || self.root.join(served);
+        let refused = |e: Refused| e.into_load_error(path(), self.root);
         if in_memory {
             if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
                 // Shared with the build being reloaded: still checked to be there.
@@ -849,10 +889,10 @@ impl Files<'_> {
         if in_memory {
             let mut bytes = Vec::with_capacity(size as usize);
             file.read_to_end(&mut bytes)
-                .map_err(|e| open_error(path.clone(), e))?;
+                .map_err(|e| open_error(path(), e))?;
             if bytes.len() as u64 != size {
                 return Err(LoadError::SizeMismatch {
-                    path,
+                    path: path(),
                     expected: size,
                     actual: bytes.len() as u64,
                 });
@@ -862,9 +902,9 @@ impl Files<'_> {
             // No descriptor kept: the file is opened again when a request needs it, through
             // the bounded handle cache, and checked to be this one.
             Ok(Body::Disk(DiskFile {
-                path,
+                served: served.into(),
                 len: size,
-                id: identity(&meta),
+                id: Some(identity(&meta)),
                 immutable,
             }))
         }
@@ -885,14 +925,6 @@ impl Files<'_> {
         }
         Ok((file, meta))
     }
-}
-
-/// Why a file the manifest names is refused at load.
-enum Refused {
-    Io(std::io::Error),
-    Outside,
-    NotAFile,
-    Size { actual: u64, expected: u64 },
 }
 
 impl Refused {
@@ -920,67 +952,6 @@ fn open_error(path: PathBuf, source: std::io::Error) -> LoadError {
         LoadError::TooManyOpenFiles { path, source }
     } else {
         LoadError::Open { path, source }
-    }
-}
-
-/// Opens files by manifest path strictly beneath the build root: on Linux in one
-/// `openat2(RESOLVE_BENEATH)` from a descriptor of the root (the kernel refuses any `..`
-/// or symlink that leaves it); elsewhere by canonicalising and comparing prefixes.
-struct Beneath {
-    /// The canonical root, for the portable check.
-    canonical_root: PathBuf,
-    #[cfg(target_os = "linux")]
-    dir: std::os::fd::OwnedFd,
-}
-
-impl Beneath {
-    fn new(canonical_root: &Path) -> std::io::Result<Self> {
-        Ok(Self {
-            canonical_root: canonical_root.to_path_buf(),
-            #[cfg(target_os = "linux")]
-            dir: rustix::fs::open(
-                canonical_root,
-                rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::RDONLY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )?,
-        })
-    }
-
-    #[cfg(target_os = "linux")]
-    fn open(&self, served: &str) -> Result<File, Refused> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
-        match rustix::fs::openat2(
-            &self.dir,
-            served,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-            ResolveFlags::BENEATH,
-        ) {
-            Ok(fd) => Ok(File::from(fd)),
-            Err(rustix::io::Errno::XDEV) => Err(Refused::Outside),
-            // Kernels before 5.6 have no openat2: the portable check.
-            Err(rustix::io::Errno::NOSYS) => self.open_portable(served),
-            Err(e) => Err(Refused::Io(e.into())),
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn open(&self, served: &str) -> Result<File, Refused> {
-        self.open_portable(served)
-    }
-
-    fn open_portable(&self, served: &str) -> Result<File, Refused> {
-        let canonical = self
-            .canonical_root
-            .join(served)
-            .canonicalize()
-            .map_err(Refused::Io)?;
-        if !canonical.starts_with(&self.canonical_root) {
-            return Err(Refused::Outside);
-        }
-        File::open(&canonical).map_err(Refused::Io)
     }
 }
 
