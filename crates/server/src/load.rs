@@ -12,8 +12,9 @@ use std::sync::Arc;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
+use assetc_core::manifest::{EntryRef, ManifestRef, Text, VariantRef};
 use assetc_core::url_ref::{encode_path, encode_segment};
-use assetc_core::{Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
+use assetc_core::{LogicalPath, MANIFEST_FILE_NAME};
 use base64::Engine;
 use rayon::prelude::*;
 
@@ -133,14 +134,15 @@ impl Build {
         let generation = assetc_core::fingerprint(&assetc_core::fingerprint::sha256(&json));
         // The older generations' manifests (each as large as the newest) are read and
         // parsed on their own thread while the newest build's files are checked.
+        // Read here, so that what the thread parses borrows from bytes that outlive it.
+        let older_json = older_manifests(&root, &generation);
         std::thread::scope(|scope| {
-            let older = scope.spawn(|| older_manifests(&root, &generation));
+            let older = scope.spawn(|| parse_older(&older_json));
             let manifest =
-                Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
+                ManifestRef::from_json(&json).map_err(|source| LoadError::ManifestParse {
                     path: manifest_path.clone(),
                     source,
                 })?;
-            drop(json);
             let newest = Newest {
                 root: &root,
                 canonical_root: &canonical_root,
@@ -157,7 +159,7 @@ impl Build {
         newest: Newest<'_>,
         options: &Options,
         previous: Option<&Build>,
-        older: std::thread::ScopedJoinHandle<'_, Vec<(String, Manifest)>>,
+        older: std::thread::ScopedJoinHandle<'_, Vec<(&str, ManifestRef<'_>)>>,
     ) -> Result<Self, LoadError> {
         let Newest {
             root,
@@ -165,6 +167,7 @@ impl Build {
             manifest,
             generation,
         } = newest;
+        let manifest = &manifest;
         let root = root.to_path_buf();
 
         let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
@@ -185,17 +188,21 @@ impl Build {
             reused: AtomicU64::new(0),
         };
         let mut budget = options.memory_budget;
-        let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
+        let mut resources: HashMap<&str, Arc<Resource>, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(manifest.entries.len(), Default::default());
         let mut logical_paths =
             HashMap::with_capacity_and_hasher(manifest.entries.len(), Default::default());
         let mut preload = if options.preload_links {
-            crate::preload::page_links(&manifest)
+            crate::preload::page_links(manifest).map_err(|source| LoadError::ManifestParse {
+                path: root.join(MANIFEST_FILE_NAME),
+                source,
+            })?
         } else {
             Default::default()
         };
         // Smallest first: the memory budget then holds as many files as it can, and the
         // small ones, for which a disk read costs most relative to the bytes sent.
-        let mut by_size: Vec<(&String, &Entry)> = manifest.entries.iter().collect();
+        let mut by_size: Vec<(&Text, &EntryRef)> = manifest.entries.iter().collect();
         by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
         let planned = plan(by_size, options, &mut budget);
         // The checks (an open and a stat each, a read for the bodies kept in memory) in
@@ -206,7 +213,8 @@ impl Build {
             let (logical, entry) = (planned.logical, planned.entry);
             let mut resource = resource?;
             resource.preload = preload.remove(logical);
-            let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
+            let recorded =
+                (!entry.integrity.is_empty()).then(|| entry.integrity.as_str().to_owned());
             logical_paths.insert(
                 logical.into(),
                 Logical {
@@ -235,7 +243,7 @@ impl Build {
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
             if !routable(&entry.path) {
-                unroutable.push(entry.path.clone());
+                unroutable.push(entry.path.as_str().to_owned());
                 continue;
             }
             let url = url_of(&entry.path);
@@ -256,7 +264,7 @@ impl Build {
                 continue;
             }
             if !routable(logical) {
-                unroutable.push(logical.clone());
+                unroutable.push(logical.as_str().to_owned());
                 continue;
             }
             let url = url_of(logical);
@@ -353,7 +361,7 @@ impl Build {
                     "files of an older kept generation are not served (`assetc verify` reports them)"
                 );
             }
-            older_generations.push(id);
+            older_generations.push(id.to_owned());
         }
 
         if options.dictionaries {
@@ -537,7 +545,7 @@ fn valid_generation_id(id: &str) -> bool {
 /// The manifests of the older generations the build keeps, newest first, without the
 /// newest (`current`). A build without the record (or with an unreadable one) has none;
 /// problems are logged, never fatal: the newest build is what must be whole.
-fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
+fn older_manifests(root: &Path, current: &str) -> Vec<OlderJson> {
     let record = root.join(GENERATIONS_FILE);
     let generations = match std::fs::read(&record) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -560,10 +568,10 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
             "the generations record does not list the manifest's generation first"
         );
     }
-    let mut out = Vec::new();
+    let mut out: Vec<OlderJson> = Vec::new();
     for generation in &generations.generations {
         let id = &generation.id;
-        if id == current || out.iter().any(|(seen, _)| seen == id) {
+        if id == current || out.iter().any(|o| o.id == *id) {
             continue;
         }
         if !valid_generation_id(id) {
@@ -571,11 +579,12 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
             continue;
         }
         let path = root.join(generation_manifest_path(id));
-        match std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| Manifest::from_json(&b).map_err(|e| e.to_string()))
-        {
-            Ok(manifest) => out.push((id.clone(), manifest)),
+        match std::fs::read(&path) {
+            Ok(json) => out.push(OlderJson {
+                id: id.clone(),
+                path,
+                json,
+            }),
             Err(error) => tracing::warn!(
                 generation = %id,
                 path = %path.display(),
@@ -587,11 +596,38 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
     out
 }
 
+/// An older generation's manifest, read and not yet parsed.
+struct OlderJson {
+    id: String,
+    path: PathBuf,
+    json: Vec<u8>,
+}
+
+/// The older manifests parsed, borrowing from their bytes; one that is not valid is
+/// logged and left out.
+fn parse_older(older: &[OlderJson]) -> Vec<(&str, ManifestRef<'_>)> {
+    older
+        .iter()
+        .filter_map(|o| match ManifestRef::from_json(&o.json) {
+            Ok(manifest) => Some((o.id.as_str(), manifest)),
+            Err(error) => {
+                tracing::warn!(
+                    generation = %o.id,
+                    path = %o.path.display(),
+                    error = %error,
+                    "cannot read a kept generation's manifest; its files are not served"
+                );
+                None
+            }
+        })
+        .collect()
+}
+
 /// The newest build's manifest, parsed, and where it is.
 struct Newest<'a> {
     root: &'a Path,
     canonical_root: &'a Path,
-    manifest: Manifest,
+    manifest: ManifestRef<'a>,
     generation: String,
 }
 
@@ -608,10 +644,10 @@ fn url_of(path: &str) -> String {
 /// budget holds.
 struct Planned<'m> {
     logical: &'m str,
-    entry: &'m Entry,
-    variants: Vec<(Coding, &'m assetc_core::Variant)>,
+    entry: &'m EntryRef<'m>,
+    variants: Vec<(Coding, &'m VariantRef<'m>)>,
     /// Dictionary-compressed deltas (RFC 9842): coding, the dictionary's SHA-256, variant.
-    deltas: Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+    deltas: Vec<(DictCoding, [u8; 32], &'m VariantRef<'m>)>,
     in_memory: Vec<bool>,
     /// `Content-Type` (`None`: not a valid header value) and `Last-Modified`, one value
     /// shared by every entry with the same (a build has a handful of each).
@@ -623,7 +659,7 @@ struct Planned<'m> {
 /// is read, so that checking the files in parallel keeps the budget's choice exact; and
 /// the header values entries share.
 fn plan<'m>(
-    entries: Vec<(&'m String, &'m Entry)>,
+    entries: Vec<(&'m Text<'m>, &'m EntryRef<'m>)>,
     options: &Options,
     budget: &mut u64,
 ) -> Vec<Planned<'m>> {
@@ -634,13 +670,14 @@ fn plan<'m>(
         }
         fits
     };
-    let mut content_types: HashMap<&str, Option<HeaderValue>> = HashMap::new();
-    let mut dates: HashMap<i64, HeaderValue> = HashMap::new();
+    let mut content_types: HashMap<&str, Option<HeaderValue>, foldhash::fast::RandomState> =
+        HashMap::default();
+    let mut dates: HashMap<i64, HeaderValue, foldhash::fast::RandomState> = HashMap::default();
     entries
         .into_iter()
         .map(|(logical, entry)| {
             let content_type = content_types
-                .entry(&entry.content_type)
+                .entry(entry.content_type.as_str())
                 .or_insert_with(|| HeaderValue::from_str(&entry.content_type).ok())
                 .clone();
             let last_modified = dates
@@ -674,16 +711,16 @@ fn plan<'m>(
 #[allow(clippy::type_complexity)]
 fn known_variants<'m>(
     logical: &str,
-    entry: &'m Entry,
+    entry: &'m EntryRef<'m>,
     options: &Options,
 ) -> (
-    Vec<(Coding, &'m assetc_core::Variant)>,
-    Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+    Vec<(Coding, &'m VariantRef<'m>)>,
+    Vec<(DictCoding, [u8; 32], &'m VariantRef<'m>)>,
 ) {
     let mut variants = Vec::new();
     let mut deltas = Vec::new();
     for (key, variant) in &entry.variants {
-        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key) {
+        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key.as_str()) {
             variants.push((coding, variant));
             continue;
         }
@@ -697,7 +734,7 @@ fn known_variants<'m>(
             Some(_) => {}
             None => tracing::warn!(
                 logical,
-                coding = %key,
+                coding = key.as_str(),
                 "a variant in a content-coding this server does not know is not served"
             ),
         }
@@ -777,7 +814,7 @@ impl Files<'_> {
                 return Err(LoadError::SharedVariantEtag {
                     logical: logical.to_owned(),
                     coding: coding.token().to_owned(),
-                    etag: variant.etag.clone(),
+                    etag: variant.etag.as_str().to_owned(),
                 });
             }
             representations.push(Representation {
@@ -816,7 +853,7 @@ impl Files<'_> {
                 return Err(LoadError::SharedVariantEtag {
                     logical: logical.to_owned(),
                     coding: coding.token().to_owned(),
-                    etag: variant.etag.clone(),
+                    etag: variant.etag.as_str().to_owned(),
                 });
             }
             delta_representations.push(Delta {
