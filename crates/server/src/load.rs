@@ -329,15 +329,17 @@ impl Build {
             let mut missing = Vec::new();
             let mut urls = Vec::new();
             let mut candidates = Vec::new();
+            // One buffer for the lookups: most of an older generation's URLs are the
+            // newest's too (files that did not change), and allocate nothing.
+            let mut url = String::new();
             for (logical, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
-                if !routable(&entry.path) {
+                url.clear();
+                url.push('/');
+                url.push_str(&entry.path);
+                if routes.contains_key(url.as_str()) || !routable(&entry.path) {
                     continue;
                 }
-                let url = url_of(&entry.path);
-                if routes.contains_key(url.as_str()) {
-                    continue;
-                }
-                urls.push(url);
+                urls.push(url.clone());
                 candidates.push((logical, entry));
             }
             let planned = plan(candidates, options, &mut budget);
