@@ -1018,6 +1018,41 @@ fn broken_builds_fail_at_start_up_naming_the_path() {
     assert!(msg(f.root()).contains("robots.txt"));
 }
 
+// A fingerprinted file read from disk is checked at its first open, not at start-up (its
+// name carries its hash: kind and length are the check): one that is missing, of another
+// length or a symlink out of the root is answered 503 no-store and never served, the rest
+// is served, and a reload still checks every file and refuses the build.
+#[test]
+fn a_fingerprinted_file_on_disk_is_checked_at_its_first_open() {
+    let f = Fixture::site();
+    let served = f.entry("media/big.bin").path.clone();
+    let url = format!("/{served}");
+    std::fs::write(f.root().join(&served), b"short").unwrap();
+    let build = Build::open(f.root(), &Options::default()).unwrap();
+    let err = build.reopen().unwrap_err().to_string();
+    assert!(
+        err.contains(&served) && err.contains("5 bytes but the manifest says 300000"),
+        "{err}"
+    );
+    let s = InProcess::start_mount(Mount::new("/", build));
+    let r = s.get(&url);
+    assert_eq!((r.status, r.h("cache-control")), (503, "no-store"));
+    assert!(r.body != b"short");
+    assert_eq!(s.get("/robots.txt").status, 200);
+    std::fs::remove_file(f.root().join(&served)).unwrap();
+    assert_eq!(s.get(&url).status, 503);
+    #[cfg(unix)]
+    {
+        let outside = tempfile::tempdir().unwrap();
+        let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(outside.path().join("big.bin"), &big).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("big.bin"), f.root().join(&served)).unwrap();
+        let r = s.get(&url);
+        assert_eq!(r.status, 503, "a symlink out of the root is not followed");
+        assert!(r.body != big);
+    }
+}
+
 // H65: a symlink leaving the root is refused at start-up
 #[cfg(unix)]
 #[test]

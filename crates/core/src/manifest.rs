@@ -2,6 +2,7 @@
 //! that reads it (the server, `verify`, and backends in any language). Schema: see
 //! ARCHITECTURE.md, "The manifest".
 
+use std::borrow::{Borrow, Cow};
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -107,22 +108,161 @@ impl Manifest {
     /// gets the version error rather than a field error, and a good one (60 MB at
     /// 100,000 files) is parsed once.
     pub fn from_json(bytes: &[u8]) -> Result<Self, ManifestError> {
-        #[derive(Deserialize)]
-        struct Versioned {
-            version: u32,
-        }
         let parsed = serde_json::from_slice::<Self>(bytes);
         if let Ok(manifest) = &parsed {
             if manifest.version == MANIFEST_VERSION {
                 return parsed.map_err(Into::into);
             }
         }
-        let Versioned { version } = serde_json::from_slice(bytes)?;
-        if version != MANIFEST_VERSION {
-            return Err(ManifestError::Version { found: version });
-        }
+        check_version(bytes)?;
         Ok(parsed?)
     }
+}
+
+/// A manifest read without copying its text: every string borrows from the JSON bytes
+/// (owned only when it has an escape), for a reader that keeps little of it. At 100,000
+/// files the owned [`Manifest`] is 700,000 allocations and twice the JSON's size; this is a
+/// tenth of that. The same schema, checked the same way ([`Manifest::from_json`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestRef<'a> {
+    #[serde(borrow)]
+    pub base_url: Text<'a>,
+    #[serde(borrow)]
+    pub entries: BTreeMap<Text<'a>, EntryRef<'a>>,
+    pub version: u32,
+}
+
+/// [`Entry`], borrowed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRef<'a> {
+    #[serde(borrow)]
+    pub content_type: Text<'a>,
+    #[serde(borrow)]
+    pub etag: Text<'a>,
+    pub immutable: bool,
+    #[serde(default, borrow)]
+    pub integrity: Text<'a>,
+    pub last_modified: i64,
+    #[serde(borrow)]
+    pub path: Text<'a>,
+    /// The JSON array as written, parsed by [`EntryRef::references`]: most readers never
+    /// look at it, and it is a third of the manifest.
+    #[serde(borrow)]
+    pub references: &'a serde_json::value::RawValue,
+    #[serde(borrow)]
+    pub sha256: Text<'a>,
+    pub size: u64,
+    #[serde(default, borrow)]
+    pub variants: BTreeMap<Text<'a>, VariantRef<'a>>,
+}
+
+/// [`Variant`], borrowed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariantRef<'a> {
+    #[serde(borrow)]
+    pub etag: Text<'a>,
+    #[serde(borrow)]
+    pub path: Text<'a>,
+    #[serde(borrow)]
+    pub sha256: Text<'a>,
+    pub size: u64,
+}
+
+/// A JSON string of a [`ManifestRef`]: borrowed from the bytes, or owned when it had an
+/// escape. (serde borrows a bare `Cow` field only, not one inside a map or a `Vec`.)
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl Text<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Borrow<str> for Text<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Text<'_> {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
+    }
+}
+
+impl<'a> EntryRef<'a> {
+    /// Logical paths of the files this one references.
+    pub fn references(&self) -> Result<Vec<Text<'a>>, ManifestError> {
+        Ok(serde_json::from_str(self.references.get())?)
+    }
+}
+
+impl<'a> ManifestRef<'a> {
+    /// Parses a manifest of this version, borrowing its strings from `bytes`; errors as
+    /// [`Manifest::from_json`]'s.
+    pub fn from_json(bytes: &'a [u8]) -> Result<Self, ManifestError> {
+        let parsed = serde_json::from_slice::<Self>(bytes);
+        if let Ok(manifest) = &parsed {
+            if manifest.version == MANIFEST_VERSION {
+                return parsed.map_err(Into::into);
+            }
+        }
+        check_version(bytes)?;
+        Ok(parsed?)
+    }
+}
+
+/// The version error for a manifest of another version (or, when there is no readable
+/// version, the JSON error).
+fn check_version(bytes: &[u8]) -> Result<(), ManifestError> {
+    #[derive(Deserialize)]
+    struct Versioned {
+        version: u32,
+    }
+    let Versioned { version } = serde_json::from_slice(bytes)?;
+    if version != MANIFEST_VERSION {
+        return Err(ManifestError::Version { found: version });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -185,5 +325,37 @@ mod tests {
             Err(ManifestError::Version { found: 99 })
         ));
         assert!(Manifest::from_json(b"{").is_err());
+    }
+
+    #[test]
+    fn the_borrowed_form_reads_the_same_and_refuses_the_same() {
+        let mut m = sample();
+        // An escaped string cannot be borrowed: owned, with the same value.
+        m.entries.get_mut("css/a.css").unwrap().path = "css/a\"q\".F.css".into();
+        let json = m.to_json();
+        let r = ManifestRef::from_json(&json).unwrap();
+        let (logical, e) = r.entries.iter().next().unwrap();
+        let owned = &m.entries["css/a.css"];
+        assert_eq!(logical.as_str(), "css/a.css");
+        assert!(matches!(logical.0, Cow::Borrowed(_)));
+        assert!(matches!(e.path.0, Cow::Owned(_)));
+        assert_eq!(e.path.as_str(), owned.path);
+        assert_eq!(e.references().unwrap()[0].as_str(), "img/x.png");
+        assert_eq!(
+            (e.size, e.immutable, e.last_modified),
+            (3, true, 1_700_000_000)
+        );
+        let other = String::from_utf8(json.clone())
+            .unwrap()
+            .replace("\"version\": 1", "\"version\": 99");
+        assert!(matches!(
+            ManifestRef::from_json(other.as_bytes()),
+            Err(ManifestError::Version { found: 99 })
+        ));
+        let unknown = String::from_utf8(json)
+            .unwrap()
+            .replace("\"size\": 3", "\"size\": 3, \"extra\": 1");
+        assert!(Manifest::from_json(unknown.as_bytes()).is_err());
+        assert!(ManifestRef::from_json(unknown.as_bytes()).is_err());
     }
 }

@@ -1,12 +1,12 @@
 //! Bodies that are not held in memory are read from files opened on demand, through a
 //! bounded cache of open handles: a build of any size costs at most `capacity`
 //! descriptors, not one per file. Only paths computed at load from the manifest are ever
-//! opened, never one derived from a request.
+//! opened, never one derived from a request, and always strictly beneath the build root.
 
 use std::fs::File;
 use std::io;
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
@@ -14,12 +14,14 @@ use lru::LruCache;
 /// Where one representation's bytes are on disk, as the load found them.
 #[derive(Debug)]
 pub(crate) struct DiskFile {
-    /// The build root joined with the manifest's served path, at load.
-    pub path: PathBuf,
+    /// The manifest's served path (relative to the build root), checked at load to be a
+    /// normal relative path.
+    pub served: Box<str>,
     pub len: u64,
     /// Device and inode at load: a file at the path with another identity holds another
-    /// build's bytes, unless the name is fingerprinted.
-    pub id: (u64, u64),
+    /// build's bytes, unless the name is fingerprinted. `None`: a fingerprinted file whose
+    /// check was deferred to its first open (its length and kind are checked then).
+    pub id: Option<(u64, u64)>,
     /// A fingerprinted name: any file there of this length has these bytes (the name
     /// carries their hash), so a deploy that linked it into a new tree changes nothing.
     pub immutable: bool,
@@ -30,6 +32,8 @@ pub(crate) struct DiskFile {
 pub(crate) enum Unreadable {
     #[error("cannot open `{path}`", path = path.display())]
     Open { path: PathBuf, source: io::Error },
+    #[error("`{path}` resolves outside the build root", path = path.display())]
+    Outside { path: PathBuf },
     #[error("`{path}` is now another file than the build's (a deploy replaced it before the reload)", path = path.display())]
     Replaced { path: PathBuf },
 }
@@ -38,41 +42,53 @@ pub(crate) enum Unreadable {
 /// evicted while a response still streams from it stays open until that response ends.
 #[derive(Debug)]
 pub(crate) struct Handles {
-    open: Mutex<LruCache<PathBuf, Arc<File>>>,
+    /// The build root as given (not canonicalised): after a deploy that swapped a new tree
+    /// in under this name, a fingerprinted file opens from the new tree (the same bytes).
+    root: PathBuf,
+    /// By served path: a cache belongs to one build, so to one root.
+    open: Mutex<LruCache<Box<str>, Arc<File>>>,
 }
 
 impl Handles {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize, root: PathBuf) -> Self {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         Self {
+            root,
             open: Mutex::new(LruCache::new(capacity)),
         }
     }
 
-    /// A handle on `file`'s bytes: the cached one, or the file opened now and checked to be
-    /// the one the load saw (same identity, or for a fingerprinted name the same length).
+    /// A handle on `file`'s bytes: the cached one, or the file opened now beneath the root
+    /// and checked to be the one the load saw (same identity, or for a fingerprinted name
+    /// a regular file of the same length).
     pub fn get(&self, file: &DiskFile) -> Result<Arc<File>, Unreadable> {
-        if let Some(handle) = self.lock().get(&file.path) {
+        if let Some(handle) = self.lock().get(&*file.served) {
             return Ok(handle.clone());
         }
-        let handle = File::open(&file.path).map_err(|source| Unreadable::Open {
-            path: file.path.clone(),
-            source,
-        })?;
+        let path = || self.root.join(&*file.served);
+        let handle = Beneath::new(&self.root)
+            .map_err(Refused::Io)
+            .and_then(|beneath| beneath.open(&file.served))
+            .map_err(|refused| match refused {
+                Refused::Outside => Unreadable::Outside { path: path() },
+                Refused::Io(source) => Unreadable::Open {
+                    path: path(),
+                    source,
+                },
+                Refused::NotAFile | Refused::Size { .. } => unreachable!("not from an open"),
+            })?;
         let meta = handle.metadata().map_err(|source| Unreadable::Open {
-            path: file.path.clone(),
+            path: path(),
             source,
         })?;
         let same = meta.is_file()
             && meta.len() == file.len
-            && (file.immutable || identity(&meta) == file.id);
+            && (file.immutable || Some(identity(&meta)) == file.id);
         if !same {
-            return Err(Unreadable::Replaced {
-                path: file.path.clone(),
-            });
+            return Err(Unreadable::Replaced { path: path() });
         }
         let handle = Arc::new(handle);
-        self.lock().put(file.path.clone(), handle.clone());
+        self.lock().put(file.served.clone(), handle.clone());
         Ok(handle)
     }
 
@@ -81,7 +97,7 @@ impl Handles {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<PathBuf, Arc<File>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Box<str>, Arc<File>>> {
         self.open.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -97,5 +113,75 @@ pub(crate) fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
     {
         let _ = meta;
         (0, 0)
+    }
+}
+
+/// Why a file the manifest names is refused.
+pub(crate) enum Refused {
+    Io(std::io::Error),
+    Outside,
+    NotAFile,
+    Size { actual: u64, expected: u64 },
+}
+
+/// Opens files by manifest path strictly beneath a build root: on Linux in one
+/// `openat2(RESOLVE_BENEATH)` from a descriptor of the root (the kernel refuses any `..`
+/// or symlink that leaves it); elsewhere by canonicalising and comparing prefixes.
+pub(crate) struct Beneath<'a> {
+    root: &'a Path,
+    #[cfg(target_os = "linux")]
+    dir: std::os::fd::OwnedFd,
+}
+
+impl<'a> Beneath<'a> {
+    /// The root's descriptor (`O_PATH`: only a starting point for lookups), following a
+    /// symlinked root to the tree it names now.
+    pub fn new(root: &'a Path) -> std::io::Result<Self> {
+        Ok(Self {
+            root,
+            #[cfg(target_os = "linux")]
+            dir: rustix::fs::open(
+                root,
+                rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::PATH
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?,
+        })
+    }
+
+    #[cfg(target_os = "linux")]
+    pub fn open(&self, served: &str) -> Result<File, Refused> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        match rustix::fs::openat2(
+            &self.dir,
+            served,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
+            Mode::empty(),
+            ResolveFlags::BENEATH,
+        ) {
+            Ok(fd) => Ok(File::from(fd)),
+            Err(rustix::io::Errno::XDEV) => Err(Refused::Outside),
+            // Kernels before 5.6 have no openat2: the portable check.
+            Err(rustix::io::Errno::NOSYS) => self.open_portable(served),
+            Err(e) => Err(Refused::Io(e.into())),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn open(&self, served: &str) -> Result<File, Refused> {
+        self.open_portable(served)
+    }
+
+    fn open_portable(&self, served: &str) -> Result<File, Refused> {
+        let canonical_root = self.root.canonicalize().map_err(Refused::Io)?;
+        let canonical = canonical_root
+            .join(served)
+            .canonicalize()
+            .map_err(Refused::Io)?;
+        if !canonical.starts_with(&canonical_root) {
+            return Err(Refused::Outside);
+        }
+        File::open(&canonical).map_err(Refused::Io)
     }
 }

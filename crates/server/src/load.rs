@@ -12,14 +12,15 @@ use std::sync::Arc;
 use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use assetc_core::generations::{generation_manifest_path, Generations, GENERATIONS_FILE};
+use assetc_core::manifest::{EntryRef, ManifestRef, Text, VariantRef};
 use assetc_core::url_ref::{encode_path, encode_segment};
-use assetc_core::{Entry, LogicalPath, Manifest, MANIFEST_FILE_NAME};
+use assetc_core::{LogicalPath, MANIFEST_FILE_NAME};
 use base64::Engine;
 use rayon::prelude::*;
 
 use crate::build::{Build, Logical};
 use crate::error::LoadError;
-use crate::handles::{identity, DiskFile, Handles};
+use crate::handles::{identity, Beneath, DiskFile, Handles, Refused};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
 use crate::http::dictionary::{
@@ -133,14 +134,15 @@ impl Build {
         let generation = assetc_core::fingerprint(&assetc_core::fingerprint::sha256(&json));
         // The older generations' manifests (each as large as the newest) are read and
         // parsed on their own thread while the newest build's files are checked.
+        // Read here, so that what the thread parses borrows from bytes that outlive it.
+        let older_json = older_manifests(&root, &generation);
         std::thread::scope(|scope| {
-            let older = scope.spawn(|| older_manifests(&root, &generation));
+            let older = scope.spawn(|| parse_older(&older_json));
             let manifest =
-                Manifest::from_json(&json).map_err(|source| LoadError::ManifestParse {
+                ManifestRef::from_json(&json).map_err(|source| LoadError::ManifestParse {
                     path: manifest_path.clone(),
                     source,
                 })?;
-            drop(json);
             let newest = Newest {
                 root: &root,
                 canonical_root: &canonical_root,
@@ -157,7 +159,7 @@ impl Build {
         newest: Newest<'_>,
         options: &Options,
         previous: Option<&Build>,
-        older: std::thread::ScopedJoinHandle<'_, Vec<(String, Manifest)>>,
+        older: std::thread::ScopedJoinHandle<'_, Vec<(&str, ManifestRef<'_>)>>,
     ) -> Result<Self, LoadError> {
         let Newest {
             root,
@@ -165,6 +167,7 @@ impl Build {
             manifest,
             generation,
         } = newest;
+        let manifest = &manifest;
         let root = root.to_path_buf();
 
         let immutable = header_value("Cache-Control", &options.cache_control_immutable)?;
@@ -178,21 +181,28 @@ impl Build {
         let files = Files {
             root: &root,
             beneath,
+            // At start-up only: a reload keeps checking every file, so that a broken new
+            // build is refused and the old one goes on serving.
+            defer: previous.is_none(),
             reuse: previous.map(Build::memory_by_etag).unwrap_or_default(),
             reused: AtomicU64::new(0),
         };
         let mut budget = options.memory_budget;
-        let mut resources: HashMap<&str, Arc<Resource>> = HashMap::new();
+        let mut resources: HashMap<&str, Arc<Resource>, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(manifest.entries.len(), Default::default());
         let mut logical_paths =
             HashMap::with_capacity_and_hasher(manifest.entries.len(), Default::default());
         let mut preload = if options.preload_links {
-            crate::preload::page_links(&manifest)
+            crate::preload::page_links(manifest).map_err(|source| LoadError::ManifestParse {
+                path: root.join(MANIFEST_FILE_NAME),
+                source,
+            })?
         } else {
             Default::default()
         };
         // Smallest first: the memory budget then holds as many files as it can, and the
         // small ones, for which a disk read costs most relative to the bytes sent.
-        let mut by_size: Vec<(&String, &Entry)> = manifest.entries.iter().collect();
+        let mut by_size: Vec<(&Text, &EntryRef)> = manifest.entries.iter().collect();
         by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
         let planned = plan(by_size, options, &mut budget);
         // The checks (an open and a stat each, a read for the bodies kept in memory) in
@@ -203,7 +213,8 @@ impl Build {
             let (logical, entry) = (planned.logical, planned.entry);
             let mut resource = resource?;
             resource.preload = preload.remove(logical);
-            let recorded = (!entry.integrity.is_empty()).then(|| entry.integrity.clone());
+            let recorded =
+                (!entry.integrity.is_empty()).then(|| entry.integrity.as_str().to_owned());
             logical_paths.insert(
                 logical.into(),
                 Logical {
@@ -232,7 +243,7 @@ impl Build {
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
             if !routable(&entry.path) {
-                unroutable.push(entry.path.clone());
+                unroutable.push(entry.path.as_str().to_owned());
                 continue;
             }
             let url = url_of(&entry.path);
@@ -253,7 +264,7 @@ impl Build {
                 continue;
             }
             if !routable(logical) {
-                unroutable.push(logical.clone());
+                unroutable.push(logical.as_str().to_owned());
                 continue;
             }
             let url = url_of(logical);
@@ -318,15 +329,17 @@ impl Build {
             let mut missing = Vec::new();
             let mut urls = Vec::new();
             let mut candidates = Vec::new();
+            // One buffer for the lookups: most of an older generation's URLs are the
+            // newest's too (files that did not change), and allocate nothing.
+            let mut url = String::new();
             for (logical, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
-                if !routable(&entry.path) {
+                url.clear();
+                url.push('/');
+                url.push_str(&entry.path);
+                if routes.contains_key(url.as_str()) || !routable(&entry.path) {
                     continue;
                 }
-                let url = url_of(&entry.path);
-                if routes.contains_key(url.as_str()) {
-                    continue;
-                }
-                urls.push(url);
+                urls.push(url.clone());
                 candidates.push((logical, entry));
             }
             let planned = plan(candidates, options, &mut budget);
@@ -350,7 +363,7 @@ impl Build {
                     "files of an older kept generation are not served (`assetc verify` reports them)"
                 );
             }
-            older_generations.push(id);
+            older_generations.push(id.to_owned());
         }
 
         if options.dictionaries {
@@ -387,6 +400,7 @@ impl Build {
                 "some manifest paths can never be requested (dotfiles, Windows names or `:`) and are not served"
             );
         }
+        let handles = Handles::new(options.open_files, root.clone());
         Ok(Self {
             root,
             options: options.clone(),
@@ -403,16 +417,35 @@ impl Build {
             unroutable,
             memory_bytes: options.memory_budget - budget,
             reused_bytes,
-            handles: Handles::new(options.open_files),
+            handles,
         })
     }
 }
 
+/// How the process's allocator returns free memory to the system, when it is not glibc's
+/// malloc (set by the binary that chose it, [`Build::release_memory_with`]).
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+impl Build {
+    /// Sets how free memory is given back to the system after each load, for a process
+    /// whose global allocator is not the C library's (mimalloc: `mi_collect(true)`). The
+    /// first call wins.
+    pub fn release_memory_with(release: fn()) {
+        let _ = RELEASE.set(release);
+    }
+}
+
 /// Gives the memory a load freed back to the system. A load's peak is the manifests being
-/// parsed (at 100,000 files, 60 MB of JSON each and their parsed form); freed, glibc keeps
-/// most of it mapped (it trims only the top of the heap), and the server's resident size
-/// would stay at the peak, twice what it holds (measured: 359 MB resident for 157 MB live).
+/// parsed (at 100,000 files, 60 MB of JSON each and their parsed form); freed, an allocator
+/// keeps much of it mapped for reuse (glibc trims only the top of its heap; mimalloc purges
+/// after a delay, on the next allocations of the thread that owns the pages), and the
+/// server's resident size would stay at the peak, twice what it holds (measured with glibc:
+/// 359 MB resident for 157 MB live).
 fn release_free_memory() {
+    if let Some(release) = RELEASE.get() {
+        release();
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free pages to the kernel; it touches no live
     // allocation and is thread-safe (it takes each arena's lock).
@@ -514,7 +547,7 @@ fn valid_generation_id(id: &str) -> bool {
 /// The manifests of the older generations the build keeps, newest first, without the
 /// newest (`current`). A build without the record (or with an unreadable one) has none;
 /// problems are logged, never fatal: the newest build is what must be whole.
-fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
+fn older_manifests(root: &Path, current: &str) -> Vec<OlderJson> {
     let record = root.join(GENERATIONS_FILE);
     let generations = match std::fs::read(&record) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
@@ -537,10 +570,10 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
             "the generations record does not list the manifest's generation first"
         );
     }
-    let mut out = Vec::new();
+    let mut out: Vec<OlderJson> = Vec::new();
     for generation in &generations.generations {
         let id = &generation.id;
-        if id == current || out.iter().any(|(seen, _)| seen == id) {
+        if id == current || out.iter().any(|o| o.id == *id) {
             continue;
         }
         if !valid_generation_id(id) {
@@ -548,11 +581,12 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
             continue;
         }
         let path = root.join(generation_manifest_path(id));
-        match std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|b| Manifest::from_json(&b).map_err(|e| e.to_string()))
-        {
-            Ok(manifest) => out.push((id.clone(), manifest)),
+        match std::fs::read(&path) {
+            Ok(json) => out.push(OlderJson {
+                id: id.clone(),
+                path,
+                json,
+            }),
             Err(error) => tracing::warn!(
                 generation = %id,
                 path = %path.display(),
@@ -564,11 +598,38 @@ fn older_manifests(root: &Path, current: &str) -> Vec<(String, Manifest)> {
     out
 }
 
+/// An older generation's manifest, read and not yet parsed.
+struct OlderJson {
+    id: String,
+    path: PathBuf,
+    json: Vec<u8>,
+}
+
+/// The older manifests parsed, borrowing from their bytes; one that is not valid is
+/// logged and left out.
+fn parse_older(older: &[OlderJson]) -> Vec<(&str, ManifestRef<'_>)> {
+    older
+        .iter()
+        .filter_map(|o| match ManifestRef::from_json(&o.json) {
+            Ok(manifest) => Some((o.id.as_str(), manifest)),
+            Err(error) => {
+                tracing::warn!(
+                    generation = %o.id,
+                    path = %o.path.display(),
+                    error = %error,
+                    "cannot read a kept generation's manifest; its files are not served"
+                );
+                None
+            }
+        })
+        .collect()
+}
+
 /// The newest build's manifest, parsed, and where it is.
 struct Newest<'a> {
     root: &'a Path,
     canonical_root: &'a Path,
-    manifest: Manifest,
+    manifest: ManifestRef<'a>,
     generation: String,
 }
 
@@ -585,10 +646,10 @@ fn url_of(path: &str) -> String {
 /// budget holds.
 struct Planned<'m> {
     logical: &'m str,
-    entry: &'m Entry,
-    variants: Vec<(Coding, &'m assetc_core::Variant)>,
+    entry: &'m EntryRef<'m>,
+    variants: Vec<(Coding, &'m VariantRef<'m>)>,
     /// Dictionary-compressed deltas (RFC 9842): coding, the dictionary's SHA-256, variant.
-    deltas: Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+    deltas: Vec<(DictCoding, [u8; 32], &'m VariantRef<'m>)>,
     in_memory: Vec<bool>,
     /// `Content-Type` (`None`: not a valid header value) and `Last-Modified`, one value
     /// shared by every entry with the same (a build has a handful of each).
@@ -600,7 +661,7 @@ struct Planned<'m> {
 /// is read, so that checking the files in parallel keeps the budget's choice exact; and
 /// the header values entries share.
 fn plan<'m>(
-    entries: Vec<(&'m String, &'m Entry)>,
+    entries: Vec<(&'m Text<'m>, &'m EntryRef<'m>)>,
     options: &Options,
     budget: &mut u64,
 ) -> Vec<Planned<'m>> {
@@ -611,13 +672,14 @@ fn plan<'m>(
         }
         fits
     };
-    let mut content_types: HashMap<&str, Option<HeaderValue>> = HashMap::new();
-    let mut dates: HashMap<i64, HeaderValue> = HashMap::new();
+    let mut content_types: HashMap<&str, Option<HeaderValue>, foldhash::fast::RandomState> =
+        HashMap::default();
+    let mut dates: HashMap<i64, HeaderValue, foldhash::fast::RandomState> = HashMap::default();
     entries
         .into_iter()
         .map(|(logical, entry)| {
             let content_type = content_types
-                .entry(&entry.content_type)
+                .entry(entry.content_type.as_str())
                 .or_insert_with(|| HeaderValue::from_str(&entry.content_type).ok())
                 .clone();
             let last_modified = dates
@@ -651,16 +713,16 @@ fn plan<'m>(
 #[allow(clippy::type_complexity)]
 fn known_variants<'m>(
     logical: &str,
-    entry: &'m Entry,
+    entry: &'m EntryRef<'m>,
     options: &Options,
 ) -> (
-    Vec<(Coding, &'m assetc_core::Variant)>,
-    Vec<(DictCoding, [u8; 32], &'m assetc_core::Variant)>,
+    Vec<(Coding, &'m VariantRef<'m>)>,
+    Vec<(DictCoding, [u8; 32], &'m VariantRef<'m>)>,
 ) {
     let mut variants = Vec::new();
     let mut deltas = Vec::new();
     for (key, variant) in &entry.variants {
-        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key) {
+        if let Some(coding) = Coding::ALL.into_iter().find(|c| c.token() == key.as_str()) {
             variants.push((coding, variant));
             continue;
         }
@@ -674,7 +736,7 @@ fn known_variants<'m>(
             Some(_) => {}
             None => tracing::warn!(
                 logical,
-                coding = %key,
+                coding = key.as_str(),
                 "a variant in a content-coding this server does not know is not served"
             ),
         }
@@ -686,7 +748,10 @@ fn known_variants<'m>(
 /// The files of one build root, as the manifest names them.
 struct Files<'a> {
     root: &'a Path,
-    beneath: Beneath,
+    beneath: Beneath<'a>,
+    /// Fingerprinted files read from disk are checked at their first open rather than
+    /// here (see [`Files::load_file`]).
+    defer: bool,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
     reuse: HashMap<(HeaderValue, u64), Bytes>,
@@ -751,7 +816,7 @@ impl Files<'_> {
                 return Err(LoadError::SharedVariantEtag {
                     logical: logical.to_owned(),
                     coding: coding.token().to_owned(),
-                    etag: variant.etag.clone(),
+                    etag: variant.etag.as_str().to_owned(),
                 });
             }
             representations.push(Representation {
@@ -790,7 +855,7 @@ impl Files<'_> {
                 return Err(LoadError::SharedVariantEtag {
                     logical: logical.to_owned(),
                     coding: coding.token().to_owned(),
-                    etag: variant.etag.clone(),
+                    etag: variant.etag.as_str().to_owned(),
                 });
             }
             delta_representations.push(Delta {
@@ -834,9 +899,23 @@ impl Files<'_> {
         etag: &HeaderValue,
         in_memory: bool,
     ) -> Result<Body, LoadError> {
-        // The one place a manifest path becomes a file path: at start-up, from the manifest.
-        let path = self.root.join(served);
-        let refused = |e: Refused| e.into_load_error(path.clone(), self.root);
+        if !in_memory && immutable && self.defer {
+            // Half of a large build's files, and most of its load's system calls: a
+            // fingerprinted file on disk is checked when a request first opens it (beneath
+            // the root, a regular file of this length: its name carries its hash, so that
+            // is the file the manifest means), and one that fails is answered 503, never
+            // served. An entry point is not deferred: only the inode seen here tells its
+            // bytes from a later build's.
+            return Ok(Body::Disk(DiskFile {
+                served: served.into(),
+                len: size,
+                id: None,
+                immutable,
+            }));
+        }
+        // The one place a manifest path becomes a file path: at load, from the manifest.
+        let path = || self.root.join(served);
+        let refused = |e: Refused| e.into_load_error(path(), self.root);
         if in_memory {
             if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
                 // Shared with the build being reloaded: still checked to be there.
@@ -849,10 +928,10 @@ impl Files<'_> {
         if in_memory {
             let mut bytes = Vec::with_capacity(size as usize);
             file.read_to_end(&mut bytes)
-                .map_err(|e| open_error(path.clone(), e))?;
+                .map_err(|e| open_error(path(), e))?;
             if bytes.len() as u64 != size {
                 return Err(LoadError::SizeMismatch {
-                    path,
+                    path: path(),
                     expected: size,
                     actual: bytes.len() as u64,
                 });
@@ -862,9 +941,9 @@ impl Files<'_> {
             // No descriptor kept: the file is opened again when a request needs it, through
             // the bounded handle cache, and checked to be this one.
             Ok(Body::Disk(DiskFile {
-                path,
+                served: served.into(),
                 len: size,
-                id: identity(&meta),
+                id: Some(identity(&meta)),
                 immutable,
             }))
         }
@@ -885,14 +964,6 @@ impl Files<'_> {
         }
         Ok((file, meta))
     }
-}
-
-/// Why a file the manifest names is refused at load.
-enum Refused {
-    Io(std::io::Error),
-    Outside,
-    NotAFile,
-    Size { actual: u64, expected: u64 },
 }
 
 impl Refused {
@@ -920,67 +991,6 @@ fn open_error(path: PathBuf, source: std::io::Error) -> LoadError {
         LoadError::TooManyOpenFiles { path, source }
     } else {
         LoadError::Open { path, source }
-    }
-}
-
-/// Opens files by manifest path strictly beneath the build root: on Linux in one
-/// `openat2(RESOLVE_BENEATH)` from a descriptor of the root (the kernel refuses any `..`
-/// or symlink that leaves it); elsewhere by canonicalising and comparing prefixes.
-struct Beneath {
-    /// The canonical root, for the portable check.
-    canonical_root: PathBuf,
-    #[cfg(target_os = "linux")]
-    dir: std::os::fd::OwnedFd,
-}
-
-impl Beneath {
-    fn new(canonical_root: &Path) -> std::io::Result<Self> {
-        Ok(Self {
-            canonical_root: canonical_root.to_path_buf(),
-            #[cfg(target_os = "linux")]
-            dir: rustix::fs::open(
-                canonical_root,
-                rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::RDONLY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )?,
-        })
-    }
-
-    #[cfg(target_os = "linux")]
-    fn open(&self, served: &str) -> Result<File, Refused> {
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
-        match rustix::fs::openat2(
-            &self.dir,
-            served,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY,
-            Mode::empty(),
-            ResolveFlags::BENEATH,
-        ) {
-            Ok(fd) => Ok(File::from(fd)),
-            Err(rustix::io::Errno::XDEV) => Err(Refused::Outside),
-            // Kernels before 5.6 have no openat2: the portable check.
-            Err(rustix::io::Errno::NOSYS) => self.open_portable(served),
-            Err(e) => Err(Refused::Io(e.into())),
-        }
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn open(&self, served: &str) -> Result<File, Refused> {
-        self.open_portable(served)
-    }
-
-    fn open_portable(&self, served: &str) -> Result<File, Refused> {
-        let canonical = self
-            .canonical_root
-            .join(served)
-            .canonicalize()
-            .map_err(Refused::Io)?;
-        if !canonical.starts_with(&self.canonical_root) {
-            return Err(Refused::Outside);
-        }
-        File::open(&canonical).map_err(Refused::Io)
     }
 }
 

@@ -28,11 +28,11 @@
 //! for the proxies in front (nginx's default `proxy_buffer_size` is 4 KiB for the whole
 //! head and answers 502 past it).
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use actix_web::http::header::{self, HeaderName, HeaderValue};
+use assetc_core::manifest::{EntryRef, ManifestError, ManifestRef, Text};
 use assetc_core::url_ref::encode_path;
-use assetc_core::{Entry, Manifest};
 
 use crate::route::HeaderList;
 
@@ -62,7 +62,7 @@ impl Kind {
 }
 
 /// The media type of an entry, without parameters.
-fn media_type(entry: &Entry) -> &str {
+fn media_type<'a>(entry: &'a EntryRef<'_>) -> &'a str {
     entry
         .content_type
         .split(';')
@@ -71,30 +71,41 @@ fn media_type(entry: &Entry) -> &str {
         .trim()
 }
 
-fn is_page(entry: &Entry) -> bool {
+fn is_page(entry: &EntryRef<'_>) -> bool {
     matches!(media_type(entry), "text/html" | "application/xhtml+xml")
 }
 
-fn is_style(entry: &Entry) -> bool {
+fn is_style(entry: &EntryRef<'_>) -> bool {
     media_type(entry) == "text/css"
 }
 
-fn is_script(entry: &Entry) -> bool {
+fn is_script(entry: &EntryRef<'_>) -> bool {
     media_type(entry) == "text/javascript"
 }
 
-fn is_font(entry: &Entry) -> bool {
+fn is_font(entry: &EntryRef<'_>) -> bool {
     media_type(entry).starts_with("font/")
 }
 
-/// The `Link` value of every page that has hints, by logical path.
-pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
+/// The `Link` value of every page that has hints, by logical path; an error when the
+/// references of a page, stylesheet or script are not a list of strings.
+pub(crate) fn page_links(
+    manifest: &ManifestRef<'_>,
+) -> Result<BTreeMap<String, HeaderValue>, ManifestError> {
     let entries = &manifest.entries;
     let get = |logical: &str| entries.get(logical);
+    // The references of the entries whose references are followed, parsed once.
+    let mut references: HashMap<&str, Vec<Text<'_>>> = HashMap::new();
+    for (logical, entry) in entries.iter() {
+        if is_page(entry) || is_style(entry) || is_script(entry) {
+            references.insert(logical.as_str(), entry.references()?);
+        }
+    }
+    let refs = |logical: &str| references.get(logical).map_or(&[][..], Vec::as_slice);
     // Scripts imported by a script, and scripts that import one: modules for certain.
     let mut modules: HashSet<&str> = HashSet::new();
-    for (logical, entry) in entries.iter().filter(|(_, e)| is_script(e)) {
-        for target in &entry.references {
+    for (logical, _) in entries.iter().filter(|(_, e)| is_script(e)) {
+        for target in refs(logical) {
             if get(target).is_some_and(is_script) {
                 modules.insert(logical.as_str());
                 modules.insert(target.as_str());
@@ -103,16 +114,15 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
     }
 
     let mut out = BTreeMap::new();
-    for (logical, page) in entries.iter().filter(|(_, e)| is_page(e)) {
+    for (logical, _) in entries.iter().filter(|(_, e)| is_page(e)) {
         let mut hints: Vec<(&str, Kind)> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
 
         // Stylesheets, breadth first through `@import`.
         let mut styles: Vec<&str> = Vec::new();
-        let mut queue: VecDeque<&str> = page
-            .references
+        let mut queue: VecDeque<&str> = refs(logical)
             .iter()
-            .map(String::as_str)
+            .map(Text::as_str)
             .filter(|r| get(r).is_some_and(is_style))
             .collect();
         while let Some(style) = queue.pop_front() {
@@ -121,7 +131,7 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
             }
             styles.push(style);
             hints.push((style, Kind::Style));
-            for target in &entries[style].references {
+            for target in refs(style) {
                 if get(target).is_some_and(is_style) {
                     queue.push_back(target);
                 }
@@ -129,10 +139,9 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
         }
         // Their fonts, without a fallback format beside a `.woff2` of the same name.
         for style in &styles {
-            let fonts: Vec<&str> = entries[*style]
-                .references
+            let fonts: Vec<&str> = refs(style)
                 .iter()
-                .map(String::as_str)
+                .map(Text::as_str)
                 .filter(|r| get(r).is_some_and(is_font))
                 .collect();
             for font in &fonts {
@@ -146,10 +155,9 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
             }
         }
         // Module scripts, breadth first through their imports.
-        let mut queue: VecDeque<&str> = page
-            .references
+        let mut queue: VecDeque<&str> = refs(logical)
             .iter()
-            .map(String::as_str)
+            .map(Text::as_str)
             .filter(|r| modules.contains(r))
             .collect();
         while let Some(module) = queue.pop_front() {
@@ -157,7 +165,7 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
                 continue;
             }
             hints.push((module, Kind::Module));
-            for target in &entries[module].references {
+            for target in refs(module) {
                 if get(target).is_some_and(is_script) {
                     queue.push_back(target);
                 }
@@ -183,11 +191,11 @@ pub(crate) fn page_links(manifest: &Manifest) -> BTreeMap<String, HeaderValue> {
         // with bytes a header cannot carry gets no hints rather than a broken header.
         if let Ok(value) = HeaderValue::from_str(&value) {
             if !value.is_empty() {
-                out.insert(logical.clone(), value);
+                out.insert(logical.as_str().to_owned(), value);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// A route's extra headers with the page's hints added: a `Link` a header rule sets for the
@@ -212,6 +220,13 @@ pub(crate) fn with_links(links: Option<&HeaderValue>, extra: HeaderList) -> Head
 #[cfg(test)]
 mod tests {
     use super::*;
+    use assetc_core::{Entry, Manifest};
+
+    /// The hints of a manifest, read as the load reads it.
+    fn hints(m: &Manifest) -> BTreeMap<String, HeaderValue> {
+        let json = m.to_json();
+        page_links(&ManifestRef::from_json(&json).unwrap()).unwrap()
+    }
 
     fn entry(path: &str, content_type: &str, references: &[&str]) -> Entry {
         Entry {
@@ -295,7 +310,7 @@ mod tests {
 
     #[test]
     fn styles_their_fonts_and_modules_with_their_imports_in_that_order() {
-        let links = page_links(&site("/"));
+        let links = hints(&site("/"));
         assert_eq!(
             links["index.html"].to_str().unwrap(),
             "</css/site.F1.css>; rel=preload; as=style, \
@@ -316,7 +331,7 @@ mod tests {
     fn urls_are_written_under_the_base_url_percent_encoded() {
         let mut m = site("https://cdn.example.com/static/");
         m.entries.get_mut("css/site.css").unwrap().path = "css/a b<ü>.F1.css".into();
-        let links = page_links(&m);
+        let links = hints(&m);
         let value = links["index.html"].to_str().unwrap();
         assert!(
             value.starts_with(
@@ -340,7 +355,7 @@ mod tests {
             let refs: Vec<&str> = next.into_iter().collect();
             entries.push((many[i].as_str(), entry(&paths[i], js, &refs)));
         }
-        let links = page_links(&manifest("/", &entries));
+        let links = hints(&manifest("/", &entries));
         let value = links["index.html"].to_str().unwrap();
         assert_eq!(value.matches("rel=modulepreload").count(), MAX_LINKS);
         assert!(value.starts_with("</js/m00.F.js>; rel=modulepreload, </js/m01.F.js>"));
@@ -356,7 +371,7 @@ mod tests {
             ("c.js", entry(&long.replace("x.", "c."), js, &["d.js"])),
             ("d.js", entry(&long.replace("x.", "d."), js, &[])),
         ];
-        let links = page_links(&manifest("/", &entries));
+        let links = hints(&manifest("/", &entries));
         let value = links["index.html"].to_str().unwrap();
         assert_eq!(
             value.matches("rel=modulepreload").count(),
