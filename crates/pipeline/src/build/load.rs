@@ -17,6 +17,7 @@ use sha2::{Digest as _, Sha256};
 use crate::build::entry_points::EntryPoints;
 use crate::build::walk::SourceFile;
 use crate::error::BuildError;
+use crate::output::scan_cache::Key;
 use crate::scan::Format;
 
 /// Text files larger than this are copied as they are, not scanned for references.
@@ -114,6 +115,17 @@ impl Node {
             return Err(BuildError::ChangedDuringBuild { path: path.clone() });
         }
         Ok(Some(text))
+    }
+
+    /// A scan-cache key of the kind `kind` over what every kind's result depends on: the
+    /// source's bytes (by digest), its format and its charset.
+    pub(crate) fn cache_key(&self, kind: &str) -> Key {
+        let (digest, _) = self.digest();
+        let mut key = Key::new(kind);
+        key.add(digest)
+            .add(format!("{:?}", self.format).as_bytes())
+            .add(self.charset.as_bytes());
+        key
     }
 
     /// The source's own digest and size.

@@ -13,7 +13,7 @@ use crate::build::load::{Content, Node};
 use crate::build::options::BuildOptions;
 use crate::build::resolve::{Resolution, Resolver};
 use crate::error::{BuildError, Warning, WarningKind};
-use crate::output::scan_cache::{CachedName, Key, ScanCache};
+use crate::output::scan_cache::{CachedName, ScanCache};
 use crate::scan::{html, rewrite, Edit, Format, FoundRef};
 
 /// A node's final name and bytes.
@@ -170,12 +170,8 @@ impl<'a> NamingContext<'a> {
     /// resolved, in order, the target and the name and integrity it is rewritten to.
     fn name_key(&self, i: usize, names: Names<'_>) -> Option<Digest> {
         let node = &self.nodes[i];
-        let (digest, _) = node.digest();
-        let mut key = Key::new("name");
-        key.add(digest)
-            .add(format!("{:?}", node.format).as_bytes())
-            .add(node.charset.as_bytes())
-            .add(node.source.logical.as_str().as_bytes())
+        let mut key = node.cache_key("name");
+        key.add(node.source.logical.as_str().as_bytes())
             .add(&[u8::from(self.rewritable[i]), u8::from(self.options.sri)])
             .add(self.base_url.as_bytes())
             .add(

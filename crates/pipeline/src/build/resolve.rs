@@ -21,7 +21,7 @@ use globset::GlobSet;
 use crate::build::load::Node;
 use crate::build::walk::SourceFile;
 use crate::error::{Warning, WarningKind};
-use crate::output::scan_cache::{CachedRef, CachedScan, Key, ScanCache};
+use crate::output::scan_cache::{CachedRef, CachedScan, ScanCache};
 use crate::scan::html::decode_char_refs;
 use crate::scan::{rewrite, Edit, Role};
 
@@ -58,12 +58,7 @@ pub(crate) fn scan(
             rewritable: true,
         };
     };
-    let (digest, _) = node.digest();
-    let mut key = Key::new("scan");
-    key.add(digest)
-        .add(format!("{:?}", node.format).as_bytes())
-        .add(node.charset.as_bytes());
-    let found = cache.scan(key.finish(), || {
+    let found = cache.scan(node.cache_key("scan").finish(), || {
         let mut refs = Vec::new();
         let result = rewrite(node.format, bytes, &node.charset, |r| {
             refs.push(CachedRef(

@@ -109,12 +109,8 @@ pub(crate) fn runtime_urls(
             if !matches!(node.format, Format::Js | Format::Json | Format::Html) {
                 return Ok(Vec::new());
             }
-            let (digest, _) = node.digest();
-            let mut key = Key::new("notes");
-            key.add(digest)
-                .add(format!("{:?}", node.format).as_bytes())
-                .add(node.charset.as_bytes())
-                .add(node.source.logical.as_str().as_bytes())
+            let mut key = node.cache_key("notes");
+            key.add(node.source.logical.as_str().as_bytes())
                 .add(&renamed_key);
             let found = cache.notes(key.finish(), || finder.notes(node))?;
             match finder.with_served(node, found) {

@@ -24,6 +24,7 @@ use crate::build::Progress;
 use crate::error::BuildError;
 use crate::output::records::Records;
 use crate::output::refs::{refs_path, Position, RefsRecord, Source, REFS_VERSION};
+use crate::output::scan_cache::Hashing;
 
 /// How many entries were written anew and how many linked from the output.
 pub(crate) struct Tree {
@@ -200,26 +201,8 @@ fn write_hashed(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<Digest, BuildError> {
-    /// Hashes what passes through to the file.
-    struct Hashing<W> {
-        out: W,
-        sha256: Sha256,
-    }
-    impl<W: Write> Write for Hashing<W> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            let n = self.out.write(buf)?;
-            self.sha256.update(&buf[..n]);
-            Ok(n)
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            self.out.flush()
-        }
-    }
     let file = fs::File::create(path).map_err(BuildError::io(path))?;
-    let mut out = Hashing {
-        out: std::io::BufWriter::with_capacity(256 * 1024, file),
-        sha256: Sha256::new(),
-    };
+    let mut out = Hashing::new(std::io::BufWriter::with_capacity(256 * 1024, file));
     write(&mut out)
         .and_then(|()| out.flush())
         .map_err(BuildError::io(path))?;

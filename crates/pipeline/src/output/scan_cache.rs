@@ -195,10 +195,7 @@ impl ScanCache {
         let write = || -> std::io::Result<()> {
             let file = fs::File::create(&part)?;
             let placeholder = header(&[0; 32]);
-            let mut out = Hashing {
-                out: std::io::BufWriter::with_capacity(256 * 1024, file),
-                sha256: sha2::Sha256::new(),
-            };
+            let mut out = Hashing::new(std::io::BufWriter::with_capacity(256 * 1024, file));
             out.out.write_all(placeholder.as_bytes())?;
             out.out.write_all(b"\n")?;
             serde_json::to_writer(&mut out, &body)?;
@@ -212,10 +209,20 @@ impl ScanCache {
     }
 }
 
-/// Hashes what passes through to `out`.
-struct Hashing<W> {
-    out: W,
-    sha256: sha2::Sha256,
+/// Hashes what passes through to `out` (the build's records are hashed as they are
+/// streamed to their files).
+pub(crate) struct Hashing<W> {
+    pub out: W,
+    pub sha256: sha2::Sha256,
+}
+
+impl<W> Hashing<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            out,
+            sha256: sha2::Sha256::new(),
+        }
+    }
 }
 
 impl<W: Write> Write for Hashing<W> {
