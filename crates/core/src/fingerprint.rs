@@ -35,7 +35,15 @@ pub fn integrity(sha384: &[u8]) -> String {
 
 /// Lowercase hex of a digest, as the manifest records it.
 pub fn hex(digest: &Digest) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    // One allocation of the final size, rather than a `format!` per byte (200,000 of
+    // these per 100,000-file build: the manifest's and the reference record's).
+    let mut s = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// The fingerprint put into a file name.

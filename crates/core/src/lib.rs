@@ -7,6 +7,7 @@ pub mod fingerprint;
 pub mod generations;
 pub mod logical_path;
 pub mod manifest;
+pub mod sorted_map;
 pub mod url_ref;
 
 pub use coding::{Coding, DictCoding};

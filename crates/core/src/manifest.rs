@@ -21,6 +21,7 @@ pub struct Manifest {
     /// The prefix rewritten references were written under (`/` by default).
     pub base_url: String,
     /// Every served file, by logical path (the path in the source tree).
+    #[serde(deserialize_with = "crate::sorted_map::deserialize")]
     pub entries: BTreeMap<String, Entry>,
     /// The schema version, [`MANIFEST_VERSION`].
     pub version: u32,

@@ -32,6 +32,9 @@ pub(crate) fn assemble(
     let mut manifest = Manifest::new(base_url.to_owned());
     let mut served_by: BTreeMap<&str, &str> = BTreeMap::new();
     let mut to_write = Vec::new();
+    // Collected, then built in one go: inserted one by one in order, the map's nodes would
+    // be left half full (`assetc_core::sorted_map`).
+    let mut entries = Vec::with_capacity(nodes.len());
     for (i, (node, n)) in nodes.iter().zip(named).enumerate() {
         let logical = node.source.logical.as_str();
         if let Some(other) = served_by.insert(n.served.as_str(), logical) {
@@ -70,9 +73,47 @@ pub(crate) fn assemble(
             }
             _ => to_write.push(i),
         }
-        manifest.entries.insert(logical.to_owned(), entry);
+        entries.push((logical.to_owned(), entry));
     }
+    manifest.entries = entries.into_iter().collect();
     Ok(Assembled { manifest, to_write })
+}
+
+/// Whether [`assemble`] would make exactly `previous`, for a build whose options are those
+/// `previous` was made with (so the entries it can reuse are its own). Decided without
+/// making the new manifest: on a no-op rebuild that would be a second copy of the largest
+/// thing the build holds.
+pub(crate) fn unchanged(
+    nodes: &[Node],
+    named: &[Named],
+    resolver: &Resolver,
+    base_url: &str,
+    previous: &Manifest,
+) -> bool {
+    if previous.base_url != base_url || previous.entries.len() != nodes.len() {
+        return false;
+    }
+    let mut served = std::collections::HashSet::with_capacity(nodes.len());
+    nodes.iter().zip(named).all(|(node, n)| {
+        let Some(old) = previous.entries.get(node.source.logical.as_str()) else {
+            return false;
+        };
+        // With the same bytes at the same path, `assemble` carries over Last-Modified,
+        // the integrity and the variants: only the rest can differ.
+        served.insert(n.served.as_str())
+            && old.path == n.served.as_str()
+            && old.sha256 == hex(&n.digest)
+            && old.size == n.size
+            && old.etag == strong_etag(&n.digest)
+            && old.content_type == n.content_type
+            && old.immutable == !node.entry_point
+            && old.references.len() == node.references.len()
+            && old
+                .references
+                .iter()
+                .zip(&node.references)
+                .all(|(a, &t)| a.as_str() == resolver.logical(t).as_str())
+    })
 }
 
 /// Last-Modified is when an entry's current bytes first appeared: carried over while its

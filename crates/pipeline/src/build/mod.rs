@@ -173,6 +173,38 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     };
 
     let config_key = options.config_key();
+    let mut report = BuildReport {
+        files: nodes.len(),
+        fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
+        entry_points: nodes.iter().filter(|n| n.entry_point).count(),
+        warnings,
+        notes,
+        ..BuildReport::default()
+    };
+    if let Some(prev) = &previous {
+        if prev.config_key() == Some(config_key.as_str())
+            && manifest::unchanged(&nodes, &named, &resolver, &v.base_url, &prev.manifest)
+        {
+            // Nothing to write, but what killed builds left beside the output still goes.
+            tidy(&v.output)?;
+            // The output stays as it is; only a cache that could not answer everything (none
+            // yet, or damaged) is replaced, so the next build parses nothing.
+            report.scan_cache = cache.used();
+            if report.scan_cache.misses > 0 {
+                cache.write(&v.output)?;
+            }
+            report.reused = nodes.len();
+            report.generations = prev.generations.len().max(1);
+            report.add_totals(&prev.manifest);
+            return Ok(report);
+        }
+    }
+
+    let staging = Staging::begin(&v.output)?;
+    // Every lookup is done: the cache is written now and its entries let go before the
+    // manifest is made (at 100,000 files they are 30 MB).
+    report.scan_cache = cache.used();
+    cache.write(staging.dir())?;
     let reusable = previous
         .as_ref()
         .map(|p| p.reusable(&config_key))
@@ -189,36 +221,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &reusable,
         options.build_time,
     )?;
+    drop(reusable);
 
-    let mut report = BuildReport {
-        files: nodes.len(),
-        fingerprinted: nodes.iter().filter(|n| !n.entry_point).count(),
-        entry_points: nodes.iter().filter(|n| n.entry_point).count(),
-        warnings,
-        notes,
-        ..BuildReport::default()
-    };
-    if let Some(prev) = &previous {
-        if to_write.is_empty()
-            && prev.manifest == manifest
-            && prev.config_key() == Some(config_key.as_str())
-        {
-            // Nothing to write, but what killed builds left beside the output still goes.
-            tidy(&v.output)?;
-            // The output stays as it is; only a cache that could not answer everything (none
-            // yet, or damaged) is replaced, so the next build parses nothing.
-            report.scan_cache = cache.used();
-            if report.scan_cache.misses > 0 {
-                cache.write(&v.output)?;
-            }
-            report.reused = nodes.len();
-            report.generations = prev.generations.len().max(1);
-            report.add_totals(&manifest);
-            return Ok(report);
-        }
-    }
-
-    let staging = Staging::begin(&v.output)?;
     let tree = write::write_tree(
         staging.dir(),
         &v.output,
@@ -229,6 +233,11 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &options.compress,
         progress,
     )?;
+    // Names and the rewritten text held since naming are written: only the manifest and
+    // the reference positions are needed from here on.
+    drop(ctx);
+    drop(named);
+    drop(cache);
     dictionary::add_deltas(
         staging.dir(),
         &v.output,
@@ -245,8 +254,6 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         options,
     )?;
     logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;
-    report.scan_cache = cache.used();
-    cache.write(staging.dir())?;
     staging.commit()?;
 
     report.written = tree.written;

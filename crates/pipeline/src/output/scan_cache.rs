@@ -5,7 +5,7 @@
 //! another assetc version or of another layout is ignored whole, and nothing outside a key
 //! is ever taken from it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Seek, Write};
 use std::path::Path;
@@ -88,11 +88,13 @@ pub struct CacheUse {
     pub misses: usize,
 }
 
-/// The cache of one build: what the previous build left (each entry taken out when used)
-/// and what this build will leave (every entry it used or made, nothing else, so the cache
-/// never outgrows the tree).
+/// The cache of one build: what the previous build left, the keys of it this build used,
+/// and what this build made; it will leave the used and the made entries, nothing else, so
+/// the cache never outgrows the tree. An entry used is not copied: a no-op rebuild, which
+/// writes no cache, would hold every entry twice (30 MB at 100,000 files).
 pub(crate) struct ScanCache {
     old: Mutex<Entries>,
+    used: Mutex<HashSet<Digest>>,
     new: Mutex<Entries>,
     hits: AtomicUsize,
     misses: AtomicUsize,
@@ -108,6 +110,7 @@ impl ScanCache {
             .unwrap_or_default();
         Self {
             old: Mutex::new(old),
+            used: Mutex::new(HashSet::new()),
             new: Mutex::new(Entries::default()),
             hits: AtomicUsize::new(0),
             misses: AtomicUsize::new(0),
@@ -153,17 +156,14 @@ impl ScanCache {
         map: impl Fn(&mut Entries) -> &mut HashMap<Digest, V>,
         make: impl FnOnce() -> Result<V, E>,
     ) -> Result<V, E> {
-        let cached = map(&mut lock(&self.old)).remove(&key);
-        let value = match cached {
-            Some(value) => {
-                self.hits.fetch_add(1, Ordering::Relaxed);
-                value
-            }
-            None => {
-                self.misses.fetch_add(1, Ordering::Relaxed);
-                make()?
-            }
-        };
+        let cached = map(&mut lock(&self.old)).get(&key).cloned();
+        if let Some(value) = cached {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            lock(&self.used).insert(key);
+            return Ok(value);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        let value = make()?;
         map(&mut lock(&self.new)).insert(key, value.clone());
         Ok(value)
     }
@@ -181,10 +181,19 @@ impl ScanCache {
     /// file atomically.
     pub fn write(&self, dir: &Path) -> Result<(), BuildError> {
         let new = std::mem::take(&mut *lock(&self.new));
+        let mut kept = std::mem::take(&mut *lock(&self.old));
+        let used = std::mem::take(&mut *lock(&self.used));
+        // Keys name their kind (`Node::cache_key`), so one set holds the used of all three.
+        kept.scans.retain(|key, _| used.contains(key));
+        kept.names.retain(|key, _| used.contains(key));
+        kept.notes.retain(|key, _| used.contains(key));
+        kept.scans.extend(new.scans);
+        kept.names.extend(new.names);
+        kept.notes.extend(new.notes);
         let body = Body {
-            scans: sorted(new.scans),
-            names: sorted(new.names),
-            notes: sorted(new.notes),
+            scans: sorted(kept.scans),
+            names: sorted(kept.names),
+            notes: sorted(kept.notes),
         };
         let state = dir.join(STATE_DIR);
         fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
@@ -281,8 +290,8 @@ fn keyed<V>(list: Vec<(String, V)>) -> Option<HashMap<Digest, V>> {
         .collect()
 }
 
-fn lock(entries: &Mutex<Entries>) -> std::sync::MutexGuard<'_, Entries> {
-    entries.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Hashes the parts of a key, each length-prefixed so that no two lists of parts collide.
