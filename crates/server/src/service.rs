@@ -235,13 +235,12 @@ fn handle(inner: &Inner, req: &HttpRequest, tail: Option<&str>) -> HttpResponse 
     // otherwise.
     let started = (inner.access_log != AccessLog::Off).then(Instant::now);
     let now = now_secs();
-    let date = date_value(now);
     let head = req.method() == Method::HEAD;
     // The one read of the served build: this request is answered from it whatever a
     // reload does meanwhile.
     let build = inner.current.load();
-    let outcome = route(inner, &build, req, tail, now, &date);
-    let res = respond(outcome, date, head);
+    let outcome = route(inner, &build, req, tail, now);
+    let res = respond(outcome, head);
     if let Some(started) = started {
         log(inner.access_log, req, &res, now, started, head);
     }
@@ -255,7 +254,6 @@ fn route<'a>(
     req: &HttpRequest,
     tail: Option<&str>,
     now: i64,
-    date: &HeaderValue,
 ) -> Outcome<'a> {
     // RFC 9112 §3.2: 400 for an HTTP/1.1 request without Host, or with several Host lines
     // or an invalid one (before anything else: such a request is not understood at all).
@@ -281,13 +279,13 @@ fn route<'a>(
         Ok(Decoded::Path(path)) => path,
     };
     match build.routes.get(&*path) {
-        Some(Route::Resource(route)) => represent(build, route, req, now, date),
+        Some(Route::Resource(route)) => represent(build, route, req, now),
         Some(Route::Redirect(location)) => redirect(build, location, req),
         Some(Route::Health) => Outcome::Health,
         None => {
             let last = path.rsplit('/').next().unwrap_or_default();
             match &build.fallback {
-                Some(fallback) if !last.contains('.') => represent(build, fallback, req, now, date),
+                Some(fallback) if !last.contains('.') => represent(build, fallback, req, now),
                 _ => not_found(build, Some(&*path)),
             }
         }
@@ -350,7 +348,6 @@ fn represent<'a>(
     route: &'a ResourceRoute,
     req: &HttpRequest,
     now: i64,
-    date: &HeaderValue,
 ) -> Outcome<'a> {
     let Some(rep) = route.resource.select(req.headers()) else {
         return Outcome::NotAcceptable { route };
@@ -359,10 +356,13 @@ fn represent<'a>(
     // strong validator. Preconditions still compare against the real one (§13.1.3: the
     // bytes were modified then), so an If-Modified-Since from the previous build, a second
     // earlier, never matches bytes stamped a second ahead of the clock.
-    let (lm_strong, lm_header) = if rep.last_modified > now {
-        (false, date.clone())
-    } else {
-        (true, rep.last_modified_header.clone())
+    //
+    // actix-http's Date may trail `now` by its refresh interval (half a second, more on a
+    // worker late to its timer): a Last-Modified this recent goes out with our own Date.
+    let date = (rep.last_modified > now - OWN_DATE_WITHIN).then(|| date_value(now));
+    let (lm_strong, lm_header) = match &date {
+        Some(date) if rep.last_modified > now => (false, date.clone()),
+        _ => (true, rep.last_modified_header.clone()),
     };
     let validators = Validators {
         etag: rep.etag_opaque(),
@@ -388,9 +388,13 @@ fn represent<'a>(
         rep,
         decision,
         last_modified: lm_header,
+        date,
         file,
     }
 }
+
+/// Seconds before now within which a Last-Modified makes the response carry its own Date.
+const OWN_DATE_WITHIN: i64 = 5;
 
 /// The open file of a representation on disk (None for one in memory), through the
 /// build's handle cache; a file that cannot be read is logged, and the request answered 503.
