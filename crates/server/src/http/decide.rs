@@ -330,6 +330,37 @@ mod tests {
     }
 
     #[test]
+    fn if_none_match_decided_by_the_exact_etag_as_the_list_parse_decides() {
+        // The fast path for one line that is exactly the ETag must agree with the parse,
+        // whether or not it applies.
+        let current = EntityTag {
+            weak: false,
+            opaque: b"abc",
+        };
+        for lines in [
+            &[r#""abc""#][..],
+            &[r#""abc""#, r#""abc""#],
+            &[r#""abc""#, "garbage"],
+            &[r#""abc"#],
+            &[r#"abc""#],
+            &[r#"""abc"""#],
+            &[r#""abcd""#],
+            &[r#""ab""#],
+            &[r#"W/"abc""#],
+            &[r#""ab"c""#],
+        ] {
+            let headers: Vec<_> = lines.iter().map(|l| ("if-none-match", *l)).collect();
+            let parsed = match_list(
+                lines.iter().map(|l| l.as_bytes()),
+                &current,
+                Comparison::Weak,
+            );
+            let expected = if parsed.selects() { NotModified } else { Full };
+            assert_eq!(d(Method::GET, &headers), expected, "{lines:?}");
+        }
+    }
+
+    #[test]
     fn if_modified_since() {
         assert_eq!(d(Method::GET, &[("if-modified-since", LM_S)]), NotModified);
         assert_eq!(d(Method::GET, &[("if-modified-since", AFTER)]), NotModified);
