@@ -94,16 +94,24 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         }
         #[cfg(not(unix))]
         drop(reload);
+        // At the root the mount answers every request target, so it is the App's default
+        // service: reached without the router's prefix match (1.9 % of a 304's profile).
+        let at_root = prefix.trim_end_matches('/').is_empty();
         let server = actix_web::HttpServer::new(move || {
             let fallback = mount.clone();
-            actix_web::App::new()
-                .service(mount.clone())
-                // Targets the root mount does not match (`*`, authority-form) get the
-                // mount's own answer (400, or 405 with Allow) instead of actix-web's bare
-                // 404 without Date or Cache-Control.
-                .default_service(actix_web::web::to(move |req: actix_web::HttpRequest| {
-                    std::future::ready(fallback.respond(&req))
-                }))
+            // Under a prefix, targets the mount does not match (`*`, authority-form, other
+            // paths) get the mount's own answer (400, 404, or 405 with Allow) instead of
+            // actix-web's bare 404 without Date or Cache-Control.
+            let answer = actix_web::dev::fn_service(move |req: actix_web::dev::ServiceRequest| {
+                let res = fallback.respond(req.request());
+                std::future::ready(Ok::<_, actix_web::Error>(req.into_response(res)))
+            });
+            let app = actix_web::App::new();
+            if at_root {
+                app.default_service(answer)
+            } else {
+                app.service(mount.clone()).default_service(answer)
+            }
         })
         .workers(workers)
         .shutdown_timeout(shutdown_timeout)

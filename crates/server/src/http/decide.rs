@@ -50,6 +50,19 @@ fn lines<'h>(
     headers.get_all(name).map(|v| v.as_bytes())
 }
 
+/// Whether the field `name` is exactly one line holding the strong entity-tag `"opaque"`.
+fn is_exactly(headers: &HeaderMap, name: &header::HeaderName, opaque: &[u8]) -> bool {
+    let mut all = headers.get_all(name);
+    match (all.next(), all.next()) {
+        (Some(line), None) => line
+            .as_bytes()
+            .strip_prefix(b"\"")
+            .and_then(|rest| rest.strip_suffix(b"\""))
+            .is_some_and(|inner| inner == opaque),
+        _ => false,
+    }
+}
+
 /// A date precondition's value: valid only as exactly one field line holding an HTTP-date.
 fn single_date(headers: &HeaderMap, name: &header::HeaderName, current_year: i64) -> Option<i64> {
     let mut values = headers.get_all(name);
@@ -96,12 +109,17 @@ pub fn decide(
 
     // Step 3: If-None-Match (§13.1.2), weak comparison.
     if headers.contains_key(header::IF_NONE_MATCH) {
-        let m = match_list(
-            lines(headers, &header::IF_NONE_MATCH),
-            &current,
-            Comparison::Weak,
-        );
-        if m.selects() {
+        // A revalidation sends back the one ETag it got: a single field line that is
+        // exactly it matches without the list being parsed (the parse would find that one
+        // member, equal to ours).
+        let selects = is_exactly(headers, &header::IF_NONE_MATCH, v.etag)
+            || match_list(
+                lines(headers, &header::IF_NONE_MATCH),
+                &current,
+                Comparison::Weak,
+            )
+            .selects();
+        if selects {
             return if get_or_head {
                 Decision::NotModified
             } else {
@@ -309,6 +327,37 @@ mod tests {
             d(Method::DELETE, &[("if-none-match", r#""abc""#)]),
             PreconditionFailed
         );
+    }
+
+    #[test]
+    fn if_none_match_decided_by_the_exact_etag_as_the_list_parse_decides() {
+        // The fast path for one line that is exactly the ETag must agree with the parse,
+        // whether or not it applies.
+        let current = EntityTag {
+            weak: false,
+            opaque: b"abc",
+        };
+        for lines in [
+            &[r#""abc""#][..],
+            &[r#""abc""#, r#""abc""#],
+            &[r#""abc""#, "garbage"],
+            &[r#""abc"#],
+            &[r#"abc""#],
+            &[r#"""abc"""#],
+            &[r#""abcd""#],
+            &[r#""ab""#],
+            &[r#"W/"abc""#],
+            &[r#""ab"c""#],
+        ] {
+            let headers: Vec<_> = lines.iter().map(|l| ("if-none-match", *l)).collect();
+            let parsed = match_list(
+                lines.iter().map(|l| l.as_bytes()),
+                &current,
+                Comparison::Weak,
+            );
+            let expected = if parsed.selects() { NotModified } else { Full };
+            assert_eq!(d(Method::GET, &headers), expected, "{lines:?}");
+        }
     }
 
     #[test]

@@ -1,40 +1,46 @@
 use std::{fmt, future::Future, pin::Pin, task::Context};
 
-use tokio::time::{Instant, Sleep};
+use tokio::time::{sleep_until, Instant, Sleep};
 use tracing::trace;
 
 #[derive(Debug)]
 pub(super) enum TimerState {
     Disabled,
-    Inactive,
+    /// Enabled, not running. `spare` keeps the last timer's allocation, so that the next
+    /// `set_and_init` resets it instead of allocating and registering a new `Sleep`: the
+    /// keep-alive timer is cleared and set again on every request of a connection.
+    Inactive { spare: Option<Pin<Box<Sleep>>> },
     Active { timer: Pin<Box<Sleep>> },
 }
 
 impl TimerState {
     pub(super) fn new(enabled: bool) -> Self {
         if enabled {
-            Self::Inactive
+            Self::Inactive { spare: None }
         } else {
             Self::Disabled
         }
     }
 
     pub(super) fn is_enabled(&self) -> bool {
-        matches!(self, Self::Active { .. } | Self::Inactive)
+        matches!(self, Self::Active { .. } | Self::Inactive { .. })
     }
 
-    pub(super) fn set(&mut self, timer: Sleep, line: u32) {
+    /// Runs the timer until `deadline`, reusing the allocation of the previous timer if
+    /// there is one (`Sleep::reset`, which only moves the deadline when it is later).
+    pub(super) fn set_and_init(&mut self, cx: &mut Context<'_>, deadline: Instant, line: u32) {
         if matches!(self, Self::Disabled) {
             trace!("setting disabled timer from line {}", line);
         }
 
-        *self = Self::Active {
-            timer: Box::pin(timer),
+        let timer = match std::mem::replace(self, Self::Disabled) {
+            Self::Active { mut timer } | Self::Inactive { spare: Some(mut timer) } => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            Self::Inactive { spare: None } | Self::Disabled => Box::pin(sleep_until(deadline)),
         };
-    }
-
-    pub(super) fn set_and_init(&mut self, cx: &mut Context<'_>, timer: Sleep, line: u32) {
-        self.set(timer, line);
+        *self = Self::Active { timer };
         self.init(cx);
     }
 
@@ -43,11 +49,18 @@ impl TimerState {
             trace!("trying to clear a disabled timer from line {}", line);
         }
 
-        if matches!(self, Self::Inactive) {
+        if matches!(self, Self::Inactive { .. }) {
             trace!("trying to clear an inactive timer from line {}", line);
         }
 
-        *self = Self::Inactive;
+        // A spare timer left registered may wake the task once at its old deadline; the
+        // dispatcher then finds no active timer and does nothing.
+        *self = match std::mem::replace(self, Self::Disabled) {
+            Self::Active { timer } | Self::Inactive { spare: Some(timer) } => Self::Inactive {
+                spare: Some(timer),
+            },
+            Self::Inactive { spare: None } | Self::Disabled => Self::Inactive { spare: None },
+        };
     }
 
     pub(super) fn init(&mut self, cx: &mut Context<'_>) {
@@ -61,7 +74,7 @@ impl fmt::Display for TimerState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TimerState::Disabled => f.write_str("timer is disabled"),
-            TimerState::Inactive => f.write_str("timer is inactive"),
+            TimerState::Inactive { .. } => f.write_str("timer is inactive"),
             TimerState::Active { timer } => {
                 let deadline = timer.deadline();
                 let now = Instant::now();
