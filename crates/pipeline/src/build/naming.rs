@@ -207,6 +207,9 @@ impl<'a> NamingContext<'a> {
     }
 }
 
+/// How many components are named before their results are placed.
+const NAMED_AT_ONCE: usize = 4096;
+
 /// Names every node: the strongly connected components of the reference graph (edges to
 /// entry points do not count: their names never change), grouped into levels so that each
 /// level depends only on earlier ones, each level in parallel.
@@ -252,7 +255,10 @@ pub(crate) fn name_all(
     }
 
     let mut named: Vec<Option<Named>> = vec![None; nodes.len()];
-    for level_components in levels {
+    // A level's components depend only on lower levels, so a level is named a slice at a
+    // time: the results waiting to be placed stay a few thousand, not the whole first
+    // level (most of the tree; 17 MB at 100,000 files).
+    for level_components in levels.iter().flat_map(|l| l.chunks(NAMED_AT_ONCE)) {
         let results: Vec<Vec<(usize, Named, Option<Warning>)>> = level_components
             .par_iter()
             .map(|&c| {
