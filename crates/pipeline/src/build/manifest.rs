@@ -106,7 +106,7 @@ pub(crate) fn unchanged(
             && old.size == n.size
             && old.etag == strong_etag(&n.digest)
             && old.content_type == n.content_type
-            && old.immutable == !node.entry_point
+            && old.immutable != node.entry_point
             && old.references.len() == node.references.len()
             && old
                 .references

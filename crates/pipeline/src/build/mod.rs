@@ -235,7 +235,6 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     )?;
     // Names and the rewritten text held since naming are written: only the manifest and
     // the reference positions are needed from here on.
-    drop(ctx);
     drop(named);
     drop(cache);
     dictionary::add_deltas(
