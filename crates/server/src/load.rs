@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::build::{Build, Logical};
 use crate::error::LoadError;
-use crate::handles::{identity, Beneath, DiskFile, Handles, Refused};
+use crate::handles::{identity, Beneath, DiskFile, Handles, LazyFile, Refused};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
 use crate::http::dictionary::{
@@ -68,7 +68,8 @@ const LOAD_ATTEMPTS: usize = 3;
 impl Build {
     /// Loads the build at `root`: reads `assetc-manifest.json`, checks that every entry's
     /// file and every precompressed variant exists inside the root with the recorded size,
-    /// reads small files into memory and opens the large ones, adds the fingerprinted
+    /// reads small entry points into memory (small fingerprinted files are read at their
+    /// first request) and opens the large ones, adds the fingerprinted
     /// files of the older generations `.assetc/generations.json` keeps, and builds every
     /// route. Fails on the first problem of the newest build; an older generation's missing
     /// file is logged and left out (`assetc verify` reports it).
@@ -754,7 +755,7 @@ struct Files<'a> {
     defer: bool,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
-    reuse: HashMap<(HeaderValue, u64), Bytes>,
+    reuse: HashMap<(HeaderValue, u64), Body>,
     reused: AtomicU64,
 }
 
@@ -889,8 +890,9 @@ impl Files<'_> {
     }
 
     /// Checks one file the manifest names (inside the root, a regular file of the recorded
-    /// size) and reads it into memory when the plan says so (or shares the bytes the previous
-    /// build holds under the same ETag), or records where it is, to be opened on demand.
+    /// size) and reads it into memory when the plan says so (an entry point now, a
+    /// fingerprinted file at its first request; or shares the body the previous build
+    /// holds under the same ETag), or records where it is, to be opened on demand.
     fn load_file(
         &self,
         served: &str,
@@ -917,11 +919,33 @@ impl Files<'_> {
         let path = || self.root.join(served);
         let refused = |e: Refused| e.into_load_error(path(), self.root);
         if in_memory {
-            if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
-                // Shared with the build being reloaded: still checked to be there.
+            // Shared with the build being reloaded (still checked to be there): its bytes,
+            // or for a fingerprinted file its lazy body, read or not. An entry point takes
+            // only bytes already read: the same tag means the same bytes.
+            let shared = match self.reuse.get(&(etag.clone(), size)) {
+                Some(Body::Lazy(lazy)) if immutable => Some(Body::Lazy(lazy.clone())),
+                Some(body) => body.memory().cloned().map(Body::Memory),
+                None => None,
+            };
+            if let Some(body) = shared {
                 self.check(served, size).map_err(refused)?;
                 self.reused.fetch_add(size, Ordering::Relaxed);
-                return Ok(Body::Memory(bytes.clone()));
+                return Ok(body);
+            }
+            if immutable {
+                // Read at its first request (see `LazyFile`); checked here on a reload only,
+                // like the fingerprinted files on disk.
+                let id = if self.defer {
+                    None
+                } else {
+                    Some(identity(&self.check(served, size).map_err(refused)?.1))
+                };
+                return Ok(Body::Lazy(Arc::new(LazyFile::new(DiskFile {
+                    served: served.into(),
+                    len: size,
+                    id,
+                    immutable,
+                }))));
             }
         }
         let (mut file, meta) = self.check(served, size).map_err(refused)?;
