@@ -239,7 +239,13 @@ impl Build {
                 extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
             })
         };
-        // Fingerprinted URLs: the ones that can offer themselves as dictionaries.
+        // Fingerprinted URLs of compressible files: the ones that can offer themselves as
+        // dictionaries (only those copied: a third of a large build's are images).
+        let offers = |immutable: bool, content_type: &str| {
+            options.dictionaries
+                && immutable
+                && assetc_core::content_type::compressible(content_type)
+        };
         let mut fingerprinted: Vec<Box<str>> = Vec::new();
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
@@ -254,10 +260,12 @@ impl Build {
                 &revalidate
             };
             let r = route(&resources[logical.as_str()], &url, cc);
-            if entry.immutable && !routes.contains_key(url.as_str()) {
-                fingerprinted.push(url.as_str().into());
+            if let std::collections::hash_map::Entry::Vacant(slot) = routes.entry(url.into()) {
+                if offers(entry.immutable, &entry.content_type) {
+                    fingerprinted.push(slot.key().clone());
+                }
+                slot.insert(r);
             }
-            routes.entry(url.into()).or_insert(r);
         }
         // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
         for (logical, entry) in &manifest.entries {
@@ -349,8 +357,11 @@ impl Build {
             for (url, resource) in urls.into_iter().zip(loaded) {
                 match resource {
                     Ok(resource) => {
+                        let content_type = resource.identity().content_type.to_str();
+                        if offers(true, content_type.unwrap_or_default()) {
+                            fingerprinted.push(url.as_str().into());
+                        }
                         let r = route(&Arc::new(resource), &url, &immutable);
-                        fingerprinted.push(url.as_str().into());
                         routes.insert(url.into(), r);
                         older_urls += 1;
                     }
