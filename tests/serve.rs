@@ -330,8 +330,9 @@ fn a_broken_build_fails_at_start_up_with_a_clear_error() {
     tree.file("index.html", "<!doctype html>\n")
         .file("app.js", "1;\n");
     tree.build(&[]).success();
-    let served = tree.served("app.js");
-    std::fs::write(tree.output().join(&served), "changed;\n").unwrap();
+    // An entry point (a fingerprinted file is checked at its first request instead).
+    let served = tree.served("index.html");
+    std::fs::write(tree.output().join(&served), "<!doctype html>changed\n").unwrap();
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -747,6 +748,13 @@ fn a_broken_new_build_is_refused_while_the_old_one_keeps_serving() {
     let (_, h) = serve.curl_head("/", &[]);
     let etag_v1 = h.header("etag").unwrap().to_owned();
     let css_v1 = format!("/{}", tree.served("css/site.css"));
+    // Read before the deploy: a small fingerprinted file is held in memory from its first
+    // request (one never requested is then looked for in the new tree, and answered 503).
+    assert_eq!(serve.curl_head(&css_v1, &[]).0, 200);
+    assert_eq!(
+        serve.curl_head(&css_v1, &["-H", "Accept-Encoding: gzip"]).0,
+        200
+    );
 
     // Release 2 built elsewhere, a file lost, and the tree moved into place anyway.
     write_release(&tree, 2);

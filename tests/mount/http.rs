@@ -994,9 +994,16 @@ fn broken_builds_fail_at_start_up_naming_the_path() {
     assert!(msg(f.root()).contains("is not valid"));
 
     let f = Fixture::site();
+    std::fs::remove_file(f.root().join("about.html")).unwrap();
+    let m = msg(f.root());
+    assert!(m.contains("about.html") && m.contains("cannot open"), "{m}");
+
+    // A fingerprinted file is checked at its first request (see below), and by a reload.
+    let f = Fixture::site();
     let served = f.entry("css/app.css").path.clone();
     std::fs::remove_file(f.root().join(&served)).unwrap();
-    let m = msg(f.root());
+    let build = Build::open(f.root(), &Options::default()).unwrap();
+    let m = build.reopen().unwrap_err().to_string();
     assert!(m.contains(&served) && m.contains("cannot open"), "{m}");
 
     let f = Fixture::site();
@@ -1051,6 +1058,52 @@ fn a_fingerprinted_file_on_disk_is_checked_at_its_first_open() {
         assert_eq!(r.status, 503, "a symlink out of the root is not followed");
         assert!(r.body != big);
     }
+}
+
+// A small fingerprinted file in the memory budget is read at its first request, not at
+// start-up (a 100,000-file build then starts without reading or holding its 64 MB): until
+// then a missing file or one of another length is answered 503 no-store, never other
+// bytes; once read, the bytes stay in memory. Entry points are still read at start-up:
+// their bytes change under one name, so later bytes could disagree with their ETag.
+#[test]
+fn a_small_fingerprinted_file_is_read_at_its_first_request() {
+    let f = Fixture::site();
+    let served = f.entry("css/app.css").path.clone();
+    let url = format!("/{served}");
+    let path = f.root().join(&served);
+    let bytes = std::fs::read(&path).unwrap();
+    let build = Build::open(f.root(), &Options::default()).unwrap();
+    assert!(build.memory_bytes() >= bytes.len() as u64, "in the budget");
+    let s = InProcess::start_mount(Mount::new("/", build));
+
+    std::fs::remove_file(&path).unwrap();
+    let r = s.get(&url);
+    assert_eq!((r.status, r.h("cache-control")), (503, "no-store"));
+    std::fs::write(&path, b"body{}").unwrap();
+    let r = s.get(&url);
+    assert_eq!(r.status, 503, "another length is not this file");
+    assert!(r.body != b"body{}");
+
+    std::fs::write(&path, &bytes).unwrap();
+    let r = s.get(&url);
+    assert_eq!(
+        (r.status, r.h("etag")),
+        (200, f.entry("css/app.css").etag.as_str())
+    );
+    assert_eq!(r.h("content-length"), bytes.len().to_string());
+    assert!(r.body == bytes);
+    // Read once: the file is no longer needed.
+    std::fs::remove_file(&path).unwrap();
+    let r = s.get_with(&url, &[("Range", "bytes=0-3")]);
+    assert_eq!((r.status, &r.body[..]), (206, &bytes[..4]));
+
+    // An entry point's bytes are the ones read at start-up, whatever replaced the file.
+    std::fs::write(
+        f.root().join("index.html"),
+        b"<!doctype html><title>HOME</title>\n",
+    )
+    .unwrap();
+    assert_eq!(s.get("/").text(), "<!doctype html><title>home</title>\n");
 }
 
 // H65: a symlink leaving the root is refused at start-up

@@ -144,13 +144,22 @@ fn problems_with_older_generations_are_logged_never_fatal() {
     let old_big = a.entry("media/big.bin").path.clone();
     std::fs::remove_file(b.root().join(&old_css)).unwrap();
     let s = InProcess::start(b.root(), &Options::default());
-    assert_eq!(s.get(&format!("/{old_css}")).status, 404);
+    // Checked at its first request, as every fingerprinted file is: 503, never served.
+    assert_eq!(s.get(&format!("/{old_css}")).status, 503);
     assert_eq!(
         s.get(&format!("/{old_big}")).status,
         200,
         "the rest is served"
     );
     assert_eq!(s.get("/").status, 200);
+    // A reload checks every file: the missing one is left out.
+    let reloaded = Build::open(b.root(), &Options::default())
+        .unwrap()
+        .reopen()
+        .unwrap();
+    let s = InProcess::start_mount(Mount::new("/", reloaded));
+    assert_eq!(s.get(&format!("/{old_css}")).status, 404);
+    assert_eq!(s.get(&format!("/{old_big}")).status, 200);
 
     // An unreadable generation manifest, an id that is no fingerprint, a broken record.
     let c = next(&a, "<!doctype html><title>c</title>\n");

@@ -447,10 +447,17 @@ fn variants_stream_from_disk_when_large() {
     assert_eq!(build.memory_bytes(), expected, "variants count in memory");
 }
 
-// Variant files are checked at start-up like identity files.
+// Variant files are checked like identity files: an entry point's at start-up, a
+// fingerprinted file's at its first request and by every reload.
 #[test]
 fn variant_files_are_checked_at_start_up() {
-    let open = |f: &Fixture| Build::open(f.root(), &Options::default());
+    let f = fixture();
+    let v = f.entry("index.html").variants["gzip"].clone();
+    std::fs::remove_file(f.root().join(&v.path)).unwrap();
+    let err = Build::open(f.root(), &Options::default()).unwrap_err();
+    assert!(err.to_string().contains(&v.path), "{err}");
+
+    let open = |f: &Fixture| Build::open(f.root(), &Options::default())?.reopen();
     // Missing.
     let f = fixture();
     let v = f.entry(CSS).variants["br"].clone();

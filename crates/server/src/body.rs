@@ -46,7 +46,7 @@ impl Segments {
 /// `n` bytes of `file` at `offset`, read into a buffer that is not zeroed first (zeroing a
 /// 100 KB body was 5 % of its profile under wrk).
 #[cfg(unix)]
-fn read_range(file: &File, n: usize, offset: u64) -> io::Result<Bytes> {
+pub(crate) fn read_range(file: &File, n: usize, offset: u64) -> io::Result<Bytes> {
     let mut buf = Vec::with_capacity(n);
     while buf.len() < n {
         let at = offset + buf.len() as u64;
@@ -63,7 +63,7 @@ fn read_range(file: &File, n: usize, offset: u64) -> io::Result<Bytes> {
 }
 
 #[cfg(windows)]
-fn read_range(file: &File, n: usize, offset: u64) -> io::Result<Bytes> {
+pub(crate) fn read_range(file: &File, n: usize, offset: u64) -> io::Result<Bytes> {
     let mut buf = vec![0; n];
     read_at(file, &mut buf, offset)?;
     Ok(Bytes::from(buf))

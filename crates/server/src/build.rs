@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use actix_web::http::header::HeaderValue;
-use actix_web::web::Bytes;
 
 use crate::handles::Handles;
 use crate::header_rules::Rules;
@@ -106,7 +105,8 @@ impl Build {
         self.routes.len()
     }
 
-    /// Bytes of file content held in memory.
+    /// Bytes of file content the memory budget holds: read at load (entry points), or read
+    /// at its first request (fingerprinted files).
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
     }
@@ -121,17 +121,20 @@ impl Build {
         self.reused_bytes
     }
 
-    /// Every in-memory representation by its strong ETag and length.
-    pub(crate) fn memory_by_etag(&self) -> HashMap<(HeaderValue, u64), Bytes> {
+    /// Every representation the memory budget holds (read, or to be read at its first
+    /// request), by its strong ETag and length.
+    pub(crate) fn memory_by_etag(&self) -> HashMap<(HeaderValue, u64), Body> {
         let mut out = HashMap::new();
         for route in self.routes.values() {
             let Route::Resource(route) = route else {
                 continue;
             };
-            for rep in &route.resource.representations {
-                if let Body::Memory(bytes) = &rep.body {
+            let resource = &route.resource;
+            let deltas = resource.deltas.iter().map(|d| &d.representation);
+            for rep in resource.representations.iter().chain(deltas) {
+                if matches!(rep.body, Body::Memory(_) | Body::Lazy(_)) {
                     out.entry((rep.etag.clone(), rep.len))
-                        .or_insert_with(|| bytes.clone());
+                        .or_insert_with(|| rep.body.clone());
                 }
             }
         }

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::build::{Build, Logical};
 use crate::error::LoadError;
-use crate::handles::{identity, Beneath, DiskFile, Handles, Refused};
+use crate::handles::{identity, Beneath, DiskFile, Handles, LazyFile, Refused};
 use crate::header_rules::{header_value, Rules};
 use crate::http::date::format_http_date;
 use crate::http::dictionary::{
@@ -68,7 +68,8 @@ const LOAD_ATTEMPTS: usize = 3;
 impl Build {
     /// Loads the build at `root`: reads `assetc-manifest.json`, checks that every entry's
     /// file and every precompressed variant exists inside the root with the recorded size,
-    /// reads small files into memory and opens the large ones, adds the fingerprinted
+    /// reads small entry points into memory (small fingerprinted files are read at their
+    /// first request) and opens the large ones, adds the fingerprinted
     /// files of the older generations `.assetc/generations.json` keeps, and builds every
     /// route. Fails on the first problem of the newest build; an older generation's missing
     /// file is logged and left out (`assetc verify` reports it).
@@ -238,7 +239,13 @@ impl Build {
                 extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
             })
         };
-        // Fingerprinted URLs: the ones that can offer themselves as dictionaries.
+        // Fingerprinted URLs of compressible files: the ones that can offer themselves as
+        // dictionaries (only those copied: a third of a large build's are images).
+        let offers = |immutable: bool, content_type: &str| {
+            options.dictionaries
+                && immutable
+                && assetc_core::content_type::compressible(content_type)
+        };
         let mut fingerprinted: Vec<Box<str>> = Vec::new();
         // 1. Every served path, immutable when fingerprinted.
         for (logical, entry) in &manifest.entries {
@@ -253,10 +260,12 @@ impl Build {
                 &revalidate
             };
             let r = route(&resources[logical.as_str()], &url, cc);
-            if entry.immutable && !routes.contains_key(url.as_str()) {
-                fingerprinted.push(url.as_str().into());
+            if let std::collections::hash_map::Entry::Vacant(slot) = routes.entry(url.into()) {
+                if offers(entry.immutable, &entry.content_type) {
+                    fingerprinted.push(slot.key().clone());
+                }
+                slot.insert(r);
             }
-            routes.entry(url.into()).or_insert(r);
         }
         // 2. Logical paths of fingerprinted files: the same bytes, revalidated.
         for (logical, entry) in &manifest.entries {
@@ -348,8 +357,11 @@ impl Build {
             for (url, resource) in urls.into_iter().zip(loaded) {
                 match resource {
                     Ok(resource) => {
+                        let content_type = resource.identity().content_type.to_str();
+                        if offers(true, content_type.unwrap_or_default()) {
+                            fingerprinted.push(url.as_str().into());
+                        }
                         let r = route(&Arc::new(resource), &url, &immutable);
-                        fingerprinted.push(url.as_str().into());
                         routes.insert(url.into(), r);
                         older_urls += 1;
                     }
@@ -754,7 +766,7 @@ struct Files<'a> {
     defer: bool,
     /// In-memory bytes of the build being reloaded, by strong ETag and length: the same
     /// tag means the same bytes (the manifest's tags are content hashes).
-    reuse: HashMap<(HeaderValue, u64), Bytes>,
+    reuse: HashMap<(HeaderValue, u64), Body>,
     reused: AtomicU64,
 }
 
@@ -889,8 +901,9 @@ impl Files<'_> {
     }
 
     /// Checks one file the manifest names (inside the root, a regular file of the recorded
-    /// size) and reads it into memory when the plan says so (or shares the bytes the previous
-    /// build holds under the same ETag), or records where it is, to be opened on demand.
+    /// size) and reads it into memory when the plan says so (an entry point now, a
+    /// fingerprinted file at its first request; or shares the body the previous build
+    /// holds under the same ETag), or records where it is, to be opened on demand.
     fn load_file(
         &self,
         served: &str,
@@ -917,11 +930,33 @@ impl Files<'_> {
         let path = || self.root.join(served);
         let refused = |e: Refused| e.into_load_error(path(), self.root);
         if in_memory {
-            if let Some(bytes) = self.reuse.get(&(etag.clone(), size)) {
-                // Shared with the build being reloaded: still checked to be there.
+            // Shared with the build being reloaded (still checked to be there): its bytes,
+            // or for a fingerprinted file its lazy body, read or not. An entry point takes
+            // only bytes already read: the same tag means the same bytes.
+            let shared = match self.reuse.get(&(etag.clone(), size)) {
+                Some(Body::Lazy(lazy)) if immutable => Some(Body::Lazy(lazy.clone())),
+                Some(body) => body.memory().cloned().map(Body::Memory),
+                None => None,
+            };
+            if let Some(body) = shared {
                 self.check(served, size).map_err(refused)?;
                 self.reused.fetch_add(size, Ordering::Relaxed);
-                return Ok(Body::Memory(bytes.clone()));
+                return Ok(body);
+            }
+            if immutable {
+                // Read at its first request (see `LazyFile`); checked here on a reload only,
+                // like the fingerprinted files on disk.
+                let id = if self.defer {
+                    None
+                } else {
+                    Some(identity(&self.check(served, size).map_err(refused)?.1))
+                };
+                return Ok(Body::Lazy(Arc::new(LazyFile::new(DiskFile {
+                    served: served.into(),
+                    len: size,
+                    id,
+                    immutable,
+                }))));
             }
         }
         let (mut file, meta) = self.check(served, size).map_err(refused)?;

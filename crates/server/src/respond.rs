@@ -15,7 +15,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use crate::body::{Segment, Segments};
 use crate::http::decide::Decision;
 use crate::options::CACHE_CONTROL_NO_STORE;
-use crate::route::{Body, HeaderList, Representation, Resource, ResourceRoute};
+use crate::route::{HeaderList, Representation, Resource, ResourceRoute};
 
 /// Everything the response for a request depends on, decided.
 #[derive(Debug)]
@@ -248,16 +248,16 @@ pub(crate) fn respond(outcome: Outcome<'_>, head: bool) -> HttpResponse {
 /// `range` of the representation's bytes: a slice of memory, or of `file` (opened for this
 /// request, for a representation on disk).
 fn segment(rep: &Representation, file: Option<&Arc<File>>, range: Range<u64>) -> Segment {
-    match (&rep.body, file) {
-        (Body::Memory(bytes), _) => {
-            Segment::Bytes(bytes.slice(range.start as usize..range.end as usize))
-        }
-        (Body::Disk(_), Some(file)) => Segment::File {
+    match (rep.body.memory(), file) {
+        (Some(bytes), _) => Segment::Bytes(bytes.slice(range.start as usize..range.end as usize)),
+        (None, Some(file)) => Segment::File {
             file: file.clone(),
             offset: range.start,
             remaining: range.end - range.start,
         },
-        (Body::Disk(_), None) => unreachable!("a body on disk is opened before it is sent"),
+        (None, None) => {
+            unreachable!("a body on disk is opened (a lazy one read) before it is sent")
+        }
     }
 }
 
@@ -268,15 +268,15 @@ fn whole(
     file: Option<Arc<File>>,
     head: bool,
 ) -> HttpResponse {
-    match &rep.body {
-        Body::Memory(bytes) => res.body(bytes.clone()),
-        Body::Disk(_) if head => {
+    match rep.body.memory() {
+        Some(bytes) => res.body(bytes.clone()),
+        None if head => {
             res.no_chunking(rep.len);
             res.body(BodyStream::new(futures_util::stream::empty::<
                 std::io::Result<Bytes>,
             >()))
         }
-        Body::Disk(_) => sized(
+        None => sized(
             res,
             rep.len,
             VecDeque::from([segment(rep, file.as_ref(), 0..rep.len)]),

@@ -6,18 +6,32 @@ use std::sync::Arc;
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 
-use crate::handles::DiskFile;
+use crate::handles::{DiskFile, LazyFile};
 use crate::http::dictionary::available_dictionary;
 use crate::http::negotiate::{negotiate_with_dictionary, Coding, DictCoding, Negotiated};
 
 /// Where a representation's bytes are.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Body {
-    /// Small files, read at start-up.
+    /// Small entry points, read at load.
     Memory(Bytes),
+    /// Small fingerprinted files, read into memory at their first request (shared with
+    /// the build a reload replaced, which may have read them already).
+    Lazy(Arc<LazyFile>),
     /// The rest: a file checked at start-up, opened per request through the build's
     /// [`Handles`](crate::handles::Handles) and read by range.
     Disk(DiskFile),
+}
+
+impl Body {
+    /// The bytes, when they are in memory (a lazy body once its first request read it).
+    pub fn memory(&self) -> Option<&Bytes> {
+        match self {
+            Body::Memory(bytes) => Some(bytes),
+            Body::Lazy(lazy) => lazy.get(),
+            Body::Disk(_) => None,
+        }
+    }
 }
 
 /// One representation of a resource: the identity bytes, or a precompressed variant with

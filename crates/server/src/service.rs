@@ -423,12 +423,15 @@ fn represent<'a>(
 const OWN_DATE_WITHIN: i64 = 5;
 
 /// The open file of a representation on disk (None for one in memory), through the
-/// build's handle cache; a file that cannot be read is logged, and the request answered 503.
+/// build's handle cache, or a lazy body read into memory at its first request; a file that
+/// cannot be read is logged, and the request answered 503.
 fn open(build: &Build, rep: &Representation) -> Result<Option<Arc<File>>, ()> {
-    let Body::Disk(disk) = &rep.body else {
-        return Ok(None);
+    let opened = match &rep.body {
+        Body::Memory(_) => return Ok(None),
+        Body::Lazy(lazy) => lazy.load(&build.handles).map(|_| None),
+        Body::Disk(disk) => build.handles.get(disk).map(Some),
     };
-    build.handles.get(disk).map(Some).map_err(|error| {
+    opened.map_err(|error| {
         tracing::error!(
             error = %error,
             "a file the served build lists cannot be read; answering 503 until a reload"
