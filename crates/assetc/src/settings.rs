@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use assetc_core::Coding;
 use assetc_pipeline::build::options::{
-    DEFAULT_HELD_TEXT, DEFAULT_INPUT, DEFAULT_KEEP, DEFAULT_KEEP_AGE, DEFAULT_OUTPUT,
+    DEFAULT_INPUT, DEFAULT_KEEP, DEFAULT_KEEP_AGE, DEFAULT_OUTPUT,
 };
 use assetc_pipeline::compress::CompressOptions;
 use assetc_pipeline::{BuildOptions, LogicalPaths};
@@ -138,7 +138,6 @@ pub fn build_options(args: &BuildArgs, config: &Config) -> anyhow::Result<BuildO
         keep_age,
         threads: args.jobs,
         inject_html: None,
-        held_text: DEFAULT_HELD_TEXT,
     })
 }
 

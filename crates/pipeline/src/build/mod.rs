@@ -149,6 +149,9 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         return Err(BuildError::Strict { warnings });
     }
 
+    // Naming writes each rewritten text into the staging tree as soon as it is named, so the
+    // output is locked and staged from here; a build that turns out unchanged drops it.
+    let staging = Staging::begin(&v.output)?;
     let ctx = NamingContext::new(
         &nodes,
         &resolver,
@@ -157,6 +160,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &positions,
         &cache,
         options,
+        staging.dir(),
     );
     let named = name_all(&ctx, &mut warnings)?;
     // Naming warns too (an already-hashed file whose bytes had to change), and `--strict`
@@ -185,7 +189,10 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         if prev.config_key() == Some(config_key.as_str())
             && manifest::unchanged(&nodes, &named, &resolver, &v.base_url, &prev.manifest)
         {
-            // Nothing to write, but what killed builds left beside the output still goes.
+            // Nothing to write (a text rewritten anew while naming came out as the output
+            // holds it), but what killed builds left beside the output still goes.
+            drop(ctx);
+            drop(staging);
             tidy(&v.output)?;
             // The output stays as it is; only a cache that could not answer everything (none
             // yet, or damaged) is replaced, so the next build parses nothing.
@@ -200,7 +207,6 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         }
     }
 
-    let staging = Staging::begin(&v.output)?;
     // Every lookup is done: the cache is written now and its entries let go before the
     // manifest is made (at 100,000 files they are 30 MB).
     report.scan_cache = cache.used();

@@ -18,10 +18,6 @@ pub const DEFAULT_INPUT: &str = "assets";
 pub const DEFAULT_OUTPUT: &str = "build";
 /// Generations kept by count: the newest this many.
 pub const DEFAULT_KEEP: usize = 2;
-/// Rewritten text held in memory between naming and writing, over all files (bytes): past
-/// it, a file's final bytes are made again when it is written, so a build's memory does not
-/// grow with its text.
-pub const DEFAULT_HELD_TEXT: u64 = 16 << 20;
 /// Generations kept by age: any younger than this many seconds (an hour).
 pub const DEFAULT_KEEP_AGE: i64 = 3600;
 
@@ -99,9 +95,6 @@ pub struct BuildOptions {
     /// HTML appended to every page's `<head>` (`assetc dev`'s live-reload script). Never
     /// set for a production build.
     pub inject_html: Option<String>,
-    /// Rewritten text held between naming and writing (default [`DEFAULT_HELD_TEXT`]).
-    /// Memory only: the output never depends on it.
-    pub held_text: u64,
 }
 
 impl BuildOptions {
@@ -126,7 +119,6 @@ impl BuildOptions {
             keep_age: DEFAULT_KEEP_AGE,
             threads: None,
             inject_html: None,
-            held_text: DEFAULT_HELD_TEXT,
         }
     }
 }

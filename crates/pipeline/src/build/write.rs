@@ -230,6 +230,10 @@ fn write_entry(
     };
     let integrity = match &named.bytes {
         FinalBytes::Held(bytes) => write(bytes)?,
+        FinalBytes::Written => named
+            .integrity
+            .clone()
+            .expect("a text written when named has its SRI"),
         FinalBytes::Rewrite => write(&final_bytes(ctx, i, all)?)?,
         FinalBytes::Source => copy_verified(&ctx.nodes[i].source.path, target, &named.digest)?,
     };
