@@ -1059,6 +1059,62 @@ fn strong_etag(value: &str) -> Option<HeaderValue> {
 mod tests {
     use super::*;
 
+    /// A manifest of entries `(logical, identity size, gzip size)`.
+    fn manifest_json(entries: &[(&str, u64, Option<u64>)]) -> Vec<u8> {
+        use assetc_core::manifest::{Entry, Manifest, Variant};
+        let mut manifest = Manifest::new("/");
+        for &(logical, size, gzip) in entries {
+            let sha = "00".repeat(32);
+            let mut variants = std::collections::BTreeMap::new();
+            if let Some(size) = gzip {
+                variants.insert(
+                    "gzip".to_owned(),
+                    Variant {
+                        etag: "\"g\"".to_owned(),
+                        path: format!("{logical}.gz"),
+                        sha256: sha.clone(),
+                        size,
+                    },
+                );
+            }
+            let entry = Entry {
+                content_type: "text/html; charset=utf-8".to_owned(),
+                etag: "\"i\"".to_owned(),
+                immutable: false,
+                integrity: String::new(),
+                last_modified: 0,
+                path: logical.to_owned(),
+                references: Vec::new(),
+                sha256: sha,
+                size,
+                variants,
+            };
+            manifest.entries.insert(logical.to_owned(), entry);
+        }
+        manifest.to_json()
+    }
+
+    #[test]
+    fn the_budget_takes_representations_smallest_first_across_entries() {
+        // Entry by entry (smallest identity first), `b.bin` and `page.html`'s identity
+        // bytes would fill the budget and leave its 100-byte gzip variant on disk.
+        let json = manifest_json(&[("b.bin", 3000, None), ("page.html", 20_000, Some(100))]);
+        let manifest = ManifestRef::from_json(&json).unwrap();
+        let mut by_size: Vec<(&Text, &EntryRef)> = manifest.entries.iter().collect();
+        by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
+        let mut budget = 23_000;
+        let planned = plan(by_size, &Options::default(), &mut budget);
+        let held: Vec<(&str, &[bool])> = planned
+            .iter()
+            .map(|p| (p.logical, p.in_memory.as_slice()))
+            .collect();
+        assert_eq!(
+            held,
+            [("b.bin", &[true][..]), ("page.html", &[false, true][..])]
+        );
+        assert_eq!(budget, 23_000 - 3000 - 100);
+    }
+
     #[test]
     fn integrity_is_base64_of_the_digest() {
         // SHA-256("hello")
