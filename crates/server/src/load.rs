@@ -129,7 +129,7 @@ impl Build {
             source,
         })?;
         let manifest_path = root.join(MANIFEST_FILE_NAME);
-        let json = std::fs::read(&manifest_path).map_err(|source| LoadError::ManifestRead {
+        let json = read_manifest(&manifest_path).map_err(|source| LoadError::ManifestRead {
             path: manifest_path.clone(),
             source,
         })?;
@@ -660,7 +660,7 @@ fn older_manifests(root: &Path, current: &str) -> Vec<OlderJson> {
             continue;
         }
         let path = root.join(generation_manifest_path(id));
-        match std::fs::read(&path) {
+        match read_manifest(&path) {
             Ok(json) => out.push(OlderJson {
                 id: id.clone(),
                 path,
@@ -675,6 +675,42 @@ fn older_manifests(root: &Path, current: &str) -> Vec<OlderJson> {
         }
     }
     out
+}
+
+/// A manifest's bytes. At 100,000 files a manifest is 60 MB, and reading it into fresh
+/// 4 KiB pages was a tenth of the start-up in page faults alone (15,000 of them per
+/// manifest): the buffer is asked for transparent huge pages (`MADV_HUGEPAGE`, honoured
+/// where THP is `madvise` or `always`; advice only, so nothing changes where it is not).
+fn read_manifest(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+    advise_huge_pages(&mut bytes);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// `MADV_HUGEPAGE` on the 2 MiB-aligned part of `buffer`'s capacity.
+fn advise_huge_pages(buffer: &mut Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = buffer.as_mut_ptr() as usize;
+        let end = start + buffer.capacity();
+        let aligned = start.next_multiple_of(HUGE);
+        if aligned + HUGE <= end {
+            let len = (end - aligned) / HUGE * HUGE;
+            // SAFETY: the range lies inside this Vec's allocation, which is live and
+            // owned here; MADV_HUGEPAGE only changes how its pages are backed, never their
+            // contents or the mapping's validity.
+            #[allow(unsafe_code)]
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = buffer;
 }
 
 /// An older generation's manifest, read and not yet parsed.
