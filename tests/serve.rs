@@ -829,6 +829,54 @@ fn sighup_reloads_a_new_build() {
     assert_eq!(serve.curl_head("/", &[]).0, 200);
 }
 
+// A file of an older kept generation that vanished from disk is listed by that
+// generation's manifest, so the server was told it exists: it is the server's fault, a
+// 503 `no-store` with the path logged (never a 404 a cache could keep), and the same answer
+// after start-up (the file is checked at its first open) as after a reload (checked at
+// load, and still routed).
+#[test]
+fn a_vanished_file_of_an_older_generation_gets_one_answer_after_start_and_after_reload() {
+    let tree = Tree::new();
+    write_release(&tree, 1);
+    tree.build(&[]).success();
+    let old_css = tree.served("css/site.css");
+    let old_js = tree.served("js/app.js");
+    write_release(&tree, 2);
+    tree.build(&[]).success();
+    assert_ne!(
+        tree.served("css/site.css"),
+        old_css,
+        "release 2 renames the CSS"
+    );
+    std::fs::remove_file(tree.output().join(&old_css)).unwrap();
+    let serve = serve(tree.root(), &["--no-watch"]);
+
+    let answer = |label: &str| {
+        let (status, h) = serve.curl_get_head(&format!("/{old_css}"), &[]);
+        assert_eq!(
+            h.header("cache-control"),
+            Some("no-store"),
+            "{label}: {status}"
+        );
+        // The other files of that generation are still served.
+        assert_eq!(
+            serve.curl_get_head(&format!("/{old_js}"), &[]).0,
+            200,
+            "{label}"
+        );
+        status
+    };
+    let after_start = answer("after start-up");
+    assert_eq!(after_start, 503);
+    let logged = serve.wait_for_stderr(|l| l.contains(&old_css));
+    assert!(logged.contains("ERROR"), "{logged}");
+
+    serve.sighup();
+    serve.wait_for_stderr(|l| l.contains("reloaded"));
+    assert_eq!(answer("after a reload"), after_start);
+    serve.wait_for_stderr(|l| l.contains(&old_css));
+}
+
 /// `assetc build --quiet` of the tree with `SOURCE_DATE_EPOCH` at `epoch`.
 fn build_at(tree: &Tree, epoch: i64) {
     let run = assetc()

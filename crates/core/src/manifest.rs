@@ -161,6 +161,13 @@ impl<'a> Entries<'a> {
             .map(|i| &self.0[i].1)
     }
 
+    /// The index of a logical path's entry in [`Entries::iter`]'s order.
+    pub fn index_of(&self, logical: &str) -> Option<usize> {
+        self.0
+            .binary_search_by(|(key, _)| key.as_str().cmp(logical))
+            .ok()
+    }
+
     /// Every entry, by logical path in order.
     pub fn iter(&self) -> impl Iterator<Item = EntryItem<'_, 'a>> {
         self.0.iter().map(|(key, entry)| (key, entry))

@@ -88,3 +88,19 @@ pub enum LoadError {
     #[error("the health path `{path}` is also a file in the build; hint: choose another")]
     HealthPathTaken { path: String },
 }
+
+impl LoadError {
+    /// A problem with a file the manifest lists (missing, unreadable, of another kind or
+    /// size, outside the root), not with the manifest itself: what a request for it could
+    /// meet too, and would answer 503.
+    pub(crate) fn is_file_problem(&self) -> bool {
+        matches!(
+            self,
+            LoadError::Open { .. }
+                | LoadError::TooManyOpenFiles { .. }
+                | LoadError::NotAFile { .. }
+                | LoadError::OutsideRoot { .. }
+                | LoadError::SizeMismatch { .. }
+        )
+    }
+}

@@ -434,7 +434,7 @@ fn open(build: &Build, rep: &Representation) -> Result<Option<Arc<File>>, ()> {
     opened.map_err(|error| {
         tracing::error!(
             error = %error,
-            "a file the served build lists cannot be read; answering 503 until a reload"
+            "a file the served build lists cannot be read; answering 503 until a build that has it is loaded"
         );
     })
 }
