@@ -1245,8 +1245,13 @@ mod tests {
         // bytes would fill the budget and leave its 100-byte gzip variant on disk.
         let json = manifest_json(&[("b.bin", 3000, None), ("page.html", 20_000, Some(100))]);
         let manifest = ManifestRef::from_json(&json).unwrap();
-        let mut by_size: Vec<(&Text, &EntryRef)> = manifest.entries.iter().collect();
-        by_size.sort_by_key(|(logical, entry)| (entry.size, *logical));
+        let mut by_size: Vec<(usize, &Text, &EntryRef)> = manifest
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, (logical, entry))| (i, logical, entry))
+            .collect();
+        by_size.sort_unstable_by_key(|(i, _, entry)| (entry.size, *i));
         let mut budget = 23_000;
         let planned = plan(by_size, &Options::default(), &mut budget);
         let held: Vec<(&str, &[bool])> = planned

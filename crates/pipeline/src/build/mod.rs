@@ -191,7 +191,6 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         {
             // Nothing to write (a text rewritten anew while naming came out as the output
             // holds it), but what killed builds left beside the output still goes.
-            drop(ctx);
             drop(staging);
             tidy(&v.output)?;
             // The output stays as it is; only a cache that could not answer everything (none
