@@ -27,7 +27,8 @@ pub(crate) struct Named {
     pub size: u64,
     pub content_type: String,
     pub bytes: FinalBytes,
-    /// SRI of text, known as soon as it is named (files get theirs when written).
+    /// SRI: of text when SRI is on or the text was written when named; other files get
+    /// theirs when written.
     pub integrity: Option<String>,
 }
 
@@ -198,8 +199,12 @@ impl<'a> NamingContext<'a> {
             }
             // A target not named yet (only an entry point can be) cannot be keyed.
             let named = names.get(target)?;
-            key.add(named.served.as_str().as_bytes())
-                .add(named.integrity.as_deref().unwrap_or("").as_bytes());
+            key.add(named.served.as_str().as_bytes());
+            // Read by the rewrite only with SRI on; without it a target's SRI is known or
+            // not depending on whether it was written when named or answered by the cache.
+            if self.options.sri {
+                key.add(named.integrity.as_deref().unwrap_or("").as_bytes());
+            }
         }
         Some(key.finish())
     }

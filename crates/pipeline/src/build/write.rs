@@ -261,22 +261,35 @@ fn write_entry(
     Ok((integrity, variants))
 }
 
-/// Hard-links an entry and its variants from the current output into the staging tree.
+/// Hard-links an entry and its variants from the current output into the staging tree. On
+/// failure the links it made are removed again: the entry is then written, and writing
+/// through a link would truncate and rewrite the live output's file under its readers.
 fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<()> {
     let paths = std::iter::once(entry.path.as_str())
         .chain(entry.variants.values().map(|v| v.path.as_str()));
-    for path in paths {
-        let (from, to) = (output.join(path), staging.join(path));
-        let meta = fs::symlink_metadata(&from)?;
-        if !meta.is_file() {
-            return Err(std::io::Error::other("not a file"));
+    let mut linked = Vec::new();
+    let mut link = || {
+        for path in paths {
+            let (from, to) = (output.join(path), staging.join(path));
+            let meta = fs::symlink_metadata(&from)?;
+            if !meta.is_file() {
+                return Err(std::io::Error::other("not a file"));
+            }
+            match fs::hard_link(&from, &to) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+                Ok(()) => linked.push(to),
+            }
         }
-        match fs::hard_link(&from, &to) {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            other => other?,
+        Ok(())
+    };
+    let result = link();
+    if result.is_err() {
+        for to in linked {
+            let _ = fs::remove_file(to);
         }
     }
-    Ok(())
+    result
 }
 
 fn create_parent(path: &Path) -> Result<(), BuildError> {
@@ -313,4 +326,42 @@ fn copy_verified_with(
         });
     }
     Ok(integrity(&sha384.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    #[test]
+    fn a_link_that_fails_part_way_leaves_no_link_to_the_live_output() {
+        // The identity file links; its variant is gone from the output, so the entry will
+        // be written: the staging tree must not keep a link to the live file to write
+        // through.
+        let dir = tempfile::tempdir().unwrap();
+        let (output, staging) = (dir.path().join("out"), dir.path().join("staging"));
+        fs::create_dir_all(&output).unwrap();
+        fs::create_dir_all(&staging).unwrap();
+        fs::write(output.join("a.css"), "a{}").unwrap();
+        let mut entry = Entry {
+            path: "a.css".into(),
+            ..Entry::default()
+        };
+        entry.variants.insert(
+            "br".into(),
+            Variant {
+                path: "a.css.br".into(),
+                ..Variant::default()
+            },
+        );
+        assert!(link_entry(&output, &staging, &entry).is_err());
+        assert!(!staging.join("a.css").exists());
+        assert_eq!(fs::metadata(output.join("a.css")).unwrap().nlink(), 1);
+        // With the variant present, both are linked.
+        fs::write(output.join("a.css.br"), "x").unwrap();
+        link_entry(&output, &staging, &entry).unwrap();
+        assert_eq!(fs::metadata(output.join("a.css")).unwrap().nlink(), 2);
+        assert!(staging.join("a.css.br").exists());
+    }
 }
