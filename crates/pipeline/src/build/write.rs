@@ -268,7 +268,7 @@ fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<(
     let paths = std::iter::once(entry.path.as_str())
         .chain(entry.variants.values().map(|v| v.path.as_str()));
     let mut linked = Vec::new();
-    let mut link = || {
+    let link = || {
         for path in paths {
             let (from, to) = (output.join(path), staging.join(path));
             let meta = fs::symlink_metadata(&from)?;
