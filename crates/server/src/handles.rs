@@ -76,25 +76,18 @@ impl Handles {
     /// `file` opened beneath the root and checked as [`Handles::get`] does, not cached.
     fn open_checked(&self, file: &DiskFile) -> Result<File, Unreadable> {
         let path = || self.root.join(&*file.served);
-        let handle = Beneath::new(&self.root)
+        let (handle, meta) = Beneath::new(&self.root)
             .map_err(Refused::Io)
-            .and_then(|beneath| beneath.open(&file.served))
+            .and_then(|beneath| beneath.open_file(&file.served, file.len))
             .map_err(|refused| match refused {
                 Refused::Outside => Unreadable::Outside { path: path() },
                 Refused::Io(source) => Unreadable::Open {
                     path: path(),
                     source,
                 },
-                Refused::NotAFile | Refused::Size { .. } => unreachable!("not from an open"),
+                Refused::NotAFile | Refused::Size { .. } => Unreadable::Replaced { path: path() },
             })?;
-        let meta = handle.metadata().map_err(|source| Unreadable::Open {
-            path: path(),
-            source,
-        })?;
-        let same = meta.is_file()
-            && meta.len() == file.len
-            && (file.immutable || Some(identity(&meta)) == file.id);
-        if !same {
+        if !file.immutable && Some(identity(&meta)) != file.id {
             return Err(Unreadable::Replaced { path: path() });
         }
         Ok(handle)
@@ -223,6 +216,23 @@ impl<'a> Beneath<'a> {
     #[cfg(not(target_os = "linux"))]
     pub fn open(&self, served: &str) -> Result<File, Refused> {
         self.open_portable(served)
+    }
+
+    /// Opens `served` beneath the root and checks it is a regular file of `size` bytes: the
+    /// check at load and at every later open.
+    pub fn open_file(&self, served: &str, size: u64) -> Result<(File, std::fs::Metadata), Refused> {
+        let file = self.open(served)?;
+        let meta = file.metadata().map_err(Refused::Io)?;
+        if !meta.is_file() {
+            return Err(Refused::NotAFile);
+        }
+        if meta.len() != size {
+            return Err(Refused::Size {
+                actual: meta.len(),
+                expected: size,
+            });
+        }
+        Ok((file, meta))
     }
 
     fn open_portable(&self, served: &str) -> Result<File, Refused> {

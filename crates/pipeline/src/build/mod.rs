@@ -31,7 +31,7 @@ use crate::build::walk::walk;
 use crate::error::{BuildError, Note, Warning};
 use crate::output::records::Records;
 use crate::output::scan_cache::{CacheUse, ScanCache};
-use crate::output::staging::{tidy, Staging};
+use crate::output::staging::{lock_and_tidy, Staging};
 
 /// The kept generations, newest first (moved to `assetc_core::generations::retain`).
 pub use assetc_core::generations::retain;
@@ -111,6 +111,9 @@ pub fn build_with_progress(
 
 fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildReport, BuildError> {
     let v = options.validate()?;
+    // Locked first: what the output holds is read once, and no other build changes it
+    // until this one has committed or given up.
+    let lock = lock_and_tidy(&v.output)?;
     let previous = Records::read(&v.output)?;
     let mut warnings = Vec::new();
     let sources = walk(&v.input, &v.filter, &mut warnings)?;
@@ -150,8 +153,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     }
 
     // Naming writes each rewritten text into the staging tree as soon as it is named, so the
-    // output is locked and staged from here; a build that turns out unchanged drops it.
-    let staging = Staging::begin(&v.output)?;
+    // output is staged from here; a build that turns out unchanged drops it.
+    let staging = Staging::begin_locked(&v.output, lock)?;
     let ctx = NamingContext::new(
         &nodes,
         &resolver,
@@ -190,9 +193,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
             && manifest::unchanged(&nodes, &named, &resolver, &v.base_url, &prev.manifest)
         {
             // Nothing to write (a text rewritten anew while naming came out as the output
-            // holds it), but what killed builds left beside the output still goes.
+            // holds it); what killed builds left beside the output went with the lock.
             drop(staging);
-            tidy(&v.output)?;
             // The output stays as it is; only a cache that could not answer everything (none
             // yet, or damaged) is replaced, so the next build parses nothing.
             report.scan_cache = cache.used();

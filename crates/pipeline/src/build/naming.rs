@@ -17,6 +17,7 @@ use crate::build::options::BuildOptions;
 use crate::build::resolve::{Resolution, Resolver};
 use crate::error::{BuildError, Warning, WarningKind};
 use crate::output::scan_cache::{CachedName, ScanCache};
+use crate::output::staging::create_parent;
 use crate::scan::{html, rewrite, Edit, Format, FoundRef};
 
 /// A node's final name and bytes.
@@ -223,13 +224,13 @@ fn write_named(ctx: &NamingContext<'_>, named: &mut Named) -> Result<(), BuildEr
     };
     let target = ctx.staging.join(named.served.as_str());
     // The write phase creates every directory once; a file named before it creates its own.
-    let written = fs::write(&target, &bytes).or_else(|e| match target.parent() {
-        Some(parent) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(parent).and_then(|()| fs::write(&target, &bytes))
+    match fs::write(&target, &bytes) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            create_parent(&target)?;
+            fs::write(&target, &bytes).map_err(BuildError::io(&target))?;
         }
-        _ => Err(e),
-    });
-    written.map_err(BuildError::io(&target))?;
+        written => written.map_err(BuildError::io(&target))?,
+    }
     if named.integrity.is_none() {
         named.integrity = Some(integrity(&Sha384::digest(&bytes)));
     }

@@ -25,6 +25,7 @@ use crate::error::BuildError;
 use crate::output::records::Records;
 use crate::output::refs::{refs_path, Position, RefsRecord, Source, REFS_VERSION};
 use crate::output::scan_cache::Hashing;
+use crate::output::staging::create_parent;
 
 /// How many entries were written anew and how many linked from the output.
 pub(crate) struct Tree {
@@ -291,14 +292,6 @@ fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<(
     }
     result
 }
-
-fn create_parent(path: &Path) -> Result<(), BuildError> {
-    match path.parent() {
-        Some(parent) => fs::create_dir_all(parent).map_err(BuildError::io(parent)),
-        None => Ok(()),
-    }
-}
-
 /// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
 /// have changed since it was hashed); returns the SRI of the bytes.
 fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {

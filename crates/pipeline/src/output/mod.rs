@@ -11,4 +11,4 @@ pub mod refs;
 pub mod scan_cache;
 pub mod staging;
 
-pub use staging::{tidy, Staging};
+pub use staging::{lock_and_tidy, Staging};

@@ -71,8 +71,8 @@ fn staging_prefix(output: &Path) -> String {
 }
 
 /// Takes the lock of `output` and removes the staging directories that earlier, killed
-/// builds left beside it.
-fn lock_and_tidy(output: &Path) -> Result<(Lock, PathBuf, String), BuildError> {
+/// builds left beside it: a build's first step, before it reads what the output holds.
+pub fn lock_and_tidy(output: &Path) -> Result<Lock, BuildError> {
     let lock = lock(output)?;
     let parent = parent_of(output);
     let prefix = staging_prefix(output);
@@ -82,20 +82,21 @@ fn lock_and_tidy(output: &Path) -> Result<(Lock, PathBuf, String), BuildError> {
             remove_tree(&entry.path()).map_err(BuildError::io(entry.path()))?;
         }
     }
-    Ok((lock, parent.to_path_buf(), prefix))
-}
-
-/// Removes what killed builds left beside `output`, for a build that writes nothing itself.
-pub fn tidy(output: &Path) -> Result<(), BuildError> {
-    lock_and_tidy(output).map(|_| ())
+    Ok(lock)
 }
 
 impl Staging {
     /// Removes staging directories that earlier, killed builds left beside `output`, then
     /// creates a fresh one.
     pub fn begin(output: &Path) -> Result<Self, BuildError> {
-        let (lock, parent, prefix) = lock_and_tidy(output)?;
-        let dir = parent.join(format!("{prefix}{}", std::process::id()));
+        Self::begin_locked(output, lock_and_tidy(output)?)
+    }
+
+    /// Creates a fresh staging directory for `output`, whose lock (from [`lock_and_tidy`])
+    /// it then holds.
+    pub fn begin_locked(output: &Path, lock: Lock) -> Result<Self, BuildError> {
+        let dir =
+            parent_of(output).join(format!("{}{}", staging_prefix(output), std::process::id()));
         fs::create_dir(&dir).map_err(BuildError::io(&dir))?;
         Ok(Self {
             dir,
@@ -155,6 +156,14 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
     fs::rename(b, &aside)?;
     fs::rename(a, b)?;
     fs::rename(&aside, a)
+}
+
+/// Creates the directory `path` goes in, and its parents, when missing.
+pub(crate) fn create_parent(path: &Path) -> Result<(), BuildError> {
+    match path.parent() {
+        Some(parent) => fs::create_dir_all(parent).map_err(BuildError::io(parent)),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
