@@ -221,6 +221,16 @@ impl Cache for Nginx {
             Conf::Stock => Duration::ZERO,
         }
     }
+
+    /// The access log's lines for `url`.
+    fn record_of(&self, url: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.starts_with(&format!("{url}|")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
 }
 
 impl Http for Nginx {

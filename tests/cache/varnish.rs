@@ -226,6 +226,20 @@ impl Cache for Varnish {
     fn reuses_pages_for(&self) -> Duration {
         Duration::from_millis(1)
     }
+
+    /// `varnishlog -d` of the client requests for `url`, each with its backend fetch:
+    /// whether it was a hit, which stored object a miss revalidated, what the replica sent.
+    fn record_of(&self, url: &str) -> String {
+        let out = Command::new("varnishlog")
+            .arg("-n")
+            .arg(work_dir(self.dir.path()))
+            .args(["-d", "-g", "request", "-q"])
+            .arg(format!("ReqURL eq \"{url}\""))
+            .stdin(Stdio::null())
+            .output()
+            .expect("run varnishlog");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
 }
 
 impl Http for Varnish {
