@@ -266,7 +266,9 @@ pub fn unvaried(
     let mut problems = Vec::new();
     let want = cache.unvaried_fetches();
     let mut full = 0;
-    for url in [site.url(logical), format!("{}?round=2", site.url(logical))] {
+    let first = site.url(logical);
+    let fresh = format!("{first}?round=2");
+    for url in [first, fresh] {
         replicas.fetches();
         for (ae, _) in CLIENTS {
             let response = get(cache, &url, ae);

@@ -175,11 +175,16 @@ impl Nginx {
         format!("{}{}", read("nginx.out"), read("error.log"))
     }
 
+    /// nginx's access log (`$request_uri|$status|$upstream_cache_status` a line), or ""
+    /// before its first line.
+    fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
     /// The `$upstream_cache_status` of every request in the access log so far: `HIT`,
     /// `MISS`, `REVALIDATED`, `EXPIRED`, … or `-` (not cacheable there).
     pub fn cache_statuses(&self) -> Vec<String> {
-        std::fs::read_to_string(self.dir.path().join("access.log"))
-            .unwrap_or_default()
+        self.access_log()
             .lines()
             .map(|line| line.rsplit('|').next().unwrap().to_owned())
             .collect()
@@ -224,10 +229,10 @@ impl Cache for Nginx {
 
     /// The access log's lines for `url`.
     fn record_of(&self, url: &str) -> String {
-        std::fs::read_to_string(self.dir.path().join("access.log"))
-            .unwrap_or_default()
+        let start = format!("{url}|");
+        self.access_log()
             .lines()
-            .filter(|line| line.starts_with(&format!("{url}|")))
+            .filter(|line| line.starts_with(&start))
             .collect::<Vec<_>>()
             .join("\n")
     }
