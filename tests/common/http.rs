@@ -96,7 +96,7 @@ pub fn read_response(reader: &mut impl BufRead, head: bool) -> std::io::Result<R
 }
 
 /// The status line and headers of the next final response (1xx ones skipped).
-fn read_head(reader: &mut impl BufRead) -> std::io::Result<Response> {
+pub fn read_head(reader: &mut impl BufRead) -> std::io::Result<Response> {
     let mut raw = Vec::new();
     loop {
         let line = read_line(reader, &mut raw)?;

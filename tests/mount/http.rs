@@ -1,10 +1,11 @@
 //! The real server on a real socket, spoken to with raw HTTP/1.1: every applicable line of
 //! `http-checklist.md` (numbers in the test names' comments), over builds written here.
 
+use std::io::{BufReader, Read, Write};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::common::fixture::{Fixture, LAST_MODIFIED_HTTP};
-use crate::common::http::{Http, Response};
+use crate::common::http::{read_head, read_response, request, Http, Response};
 use crate::common::server::InProcess;
 use crate::common::{copy_tree, set_mtimes};
 use assetc_server::{Build, HeaderRule, LoadError, Mount, Options};
@@ -599,6 +600,98 @@ fn large_files_stream_from_disk() {
             .status,
         206
     );
+}
+
+/// Reads through at most 4 KiB at a time, pausing before each of the first `pauses` reads:
+/// a client slower than the server, so that the server's socket buffer fills.
+struct SlowReader {
+    inner: std::net::TcpStream,
+    pauses: usize,
+}
+
+impl Read for SlowReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pauses > 0 {
+            self.pauses -= 1;
+            std::thread::sleep(Duration::from_millis(5));
+            let n = buf.len().min(4096);
+            return self.inner.read(&mut buf[..n]);
+        }
+        self.inner.read(buf)
+    }
+}
+
+// F, files on disk (sent with sendfile(2) on Linux by the patched actix-http): a body of
+// several MiB, past the 4 MiB the dispatcher sends in one poll, reaches a slow client whole
+// and in order, with a range request pipelined behind it; a file cut short on disk after it
+// was opened ends its own response's connection at the file's end and nothing else.
+#[test]
+fn files_on_disk_reach_slow_clients_whole_and_a_truncated_one_ends_its_connection() {
+    let mut f = Fixture::new();
+    let huge: Vec<u8> = (0..9_000_000u32).map(|i| (i % 253) as u8).collect();
+    let other: Vec<u8> = (0..100_000u32).map(|i| (i % 241) as u8).collect();
+    let huge_path = f.add("media/huge.bin", &huge, true);
+    let other_path = f.add("media/other.bin", &other, true);
+    f.write_manifest();
+    let options = Options {
+        memory_budget: 0,
+        ..Options::default()
+    };
+    let s = InProcess::start(f.root(), &options);
+
+    let stream = s.connect();
+    let keep_alive = format!("GET /{huge_path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let pipelined = [
+        keep_alive.into_bytes(),
+        request(
+            "GET",
+            &format!("/{other_path}"),
+            &[("Range", "bytes=99990-")],
+        ),
+    ]
+    .concat();
+    (&stream).write_all(&pipelined).unwrap();
+    let mut reader = BufReader::with_capacity(
+        4096,
+        SlowReader {
+            inner: stream.try_clone().unwrap(),
+            pauses: 100,
+        },
+    );
+    let r = read_response(&mut reader, false).unwrap();
+    assert_eq!((r.status, r.h("content-length")), (200, "9000000"));
+    assert!(r.body == huge, "the body of 9,000,000 bytes differs");
+    let r = read_response(&mut reader, false).unwrap();
+    assert_eq!(
+        (r.status, r.h("content-range"), &r.body[..]),
+        (206, "bytes 99990-99999/100000", &other[99_990..])
+    );
+
+    // The file loses its tail on disk; the server holds it open from the request above.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(f.root().join(&huge_path))
+        .unwrap()
+        .set_len(1_000_000)
+        .unwrap();
+    let stream = s.connect();
+    (&stream)
+        .write_all(&request("GET", &format!("/{huge_path}"), &[]))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let r = read_head(&mut reader).unwrap();
+    assert_eq!((r.status, r.h("content-length")), (200, "9000000"));
+    let mut body = Vec::new();
+    reader
+        .read_to_end(&mut body)
+        .expect("the connection ends at the file's end");
+    // sendfile(2) stops exactly there; a read in chunks would stop at a chunk's start.
+    #[cfg(target_os = "linux")]
+    assert_eq!(body.len(), 1_000_000, "bytes sent before the close");
+    assert!(body.len() <= 1_000_000 && body[..] == huge[..body.len()]);
+    // Every other file is served as before.
+    let r = s.get(&format!("/{other_path}"));
+    assert!((r.status, &r.body) == (200, &other), "the other file");
 }
 
 // B18, F52: If-Range

@@ -117,6 +117,10 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         .shutdown_timeout(shutdown_timeout)
         .client_request_timeout(request_timeout)
         .keep_alive(keep_alive)
+        // Files on disk go out with sendfile(2) after a head sent with MSG_MORE: without
+        // TCP_NODELAY, Nagle held a body's last partial segment until the client's delayed
+        // ACK (p99 40 ms against nginx's 6 ms for a 100 KB file). nginx sets it too.
+        .tcp_nodelay(true)
         .bind(&addrs[..])
         .with_context(|| format!("cannot listen on `{bind}`"))?;
         for addr in server.addrs() {

@@ -119,6 +119,13 @@ impl Codec {
     pub(crate) fn encode_chunk_direct(&mut self, chunk: Bytes) -> Result<Bytes, Bytes> {
         self.encoder.encode_chunk_direct(chunk)
     }
+
+    /// assetc patch: [`Self::encode_chunk_direct`] for `len` bytes of a file range that the
+    /// dispatcher sends itself: how many to send (0 for a HEAD response), `None` for other
+    /// framings.
+    pub(crate) fn encode_len_direct(&mut self, len: u64) -> Option<u64> {
+        self.encoder.encode_len_direct(len)
+    }
 }
 
 impl Decoder for Codec {

@@ -22,6 +22,7 @@ use super::{
     codec::Codec,
     decoder::MAX_BUFFER_SIZE,
     payload::{Payload, PayloadSender, PayloadStatus},
+    sendfile::{self, FileRange},
     timer::TimerState,
     Message, MessageType,
 };
@@ -204,6 +205,10 @@ pin_project! {
         // 408 can start) until `poll_flush` has written it whole.
         write_body: Option<Bytes>,
 
+        // assetc patch: the file range a response's body consists of, sent after `write_buf`
+        // with `sendfile(2)`. Set only in `SendFile`, which encodes nothing until it is sent.
+        write_file: Option<FileRange>,
+
         codec: Codec,
     }
 }
@@ -226,6 +231,8 @@ pin_project! {
         ExpectCall { #[pin] fut: X::Future },
         ServiceCall { #[pin] fut: S::Future },
         SendPayload { #[pin] body: B },
+        // assetc patch: the body is `write_file`, sent by `poll_flush`; the body is dropped.
+        SendFile,
         SendErrorPayload { #[pin] body: BoxBody },
     }
 }
@@ -257,6 +264,7 @@ where
             Self::SendPayload { .. } => {
                 f.debug_struct("State::SendPayload").finish_non_exhaustive()
             }
+            Self::SendFile => write!(f, "State::SendFile"),
             Self::SendErrorPayload { .. } => f
                 .debug_struct("State::SendErrorPayload")
                 .finish_non_exhaustive(),
@@ -273,7 +281,7 @@ enum PollResponse {
 
 impl<T, S, B, X, U> Dispatcher<T, S, B, X, U>
 where
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
 
     S: Service<Request>,
     S::Error: Into<Response<BoxBody>>,
@@ -321,6 +329,7 @@ where
                     h1_write_buffer_size: config.h1_write_buffer_size(),
                     write_buf_needs_reset: false,
                     write_body: None,
+                    write_file: None,
                     codec: Codec::new(config),
                 },
             },
@@ -333,7 +342,7 @@ where
 
 impl<T, S, B, X, U> InnerDispatcher<T, S, B, X, U>
 where
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
 
     S: Service<Request>,
     S::Error: Into<Response<BoxBody>>,
@@ -378,6 +387,7 @@ where
             h1_write_buffer_size,
             write_buf_needs_reset,
             write_body,
+            write_file,
             ..
         } = self.project();
         let mut io = Pin::new(io.as_mut().unwrap());
@@ -397,6 +407,10 @@ where
 
         while written < len || write_body.is_some() {
             let res = match write_body {
+                // The head of a file's response: more follows at once.
+                None if write_file.is_some() => {
+                    sendfile::poll_write_head(&*io, cx, &write_buf[written..])
+                }
                 None => io.as_mut().poll_write(cx, &write_buf[written..]),
                 Some(body) => io.as_mut().poll_write_vectored(
                     cx,
@@ -436,8 +450,44 @@ where
             write_buf.clear();
         }
 
+        if let Some(range) = write_file {
+            ready!(sendfile::poll_send(&*io, cx, range))?;
+            *write_file = None;
+        }
+
         // flush the I/O and check if get blocked
         io.poll_flush(cx)
+    }
+
+    /// The end of a response's body (assetc patch: moved here from `SendPayload` and
+    /// `SendErrorPayload`, for `SendFile` too).
+    fn end_payload(
+        this: &mut InnerDispatcherProj<'_, T, S, B, X, U>,
+    ) -> Result<(), DispatchError> {
+        this.codec.encode(Message::Chunk(None), this.write_buf)?;
+
+        // if we have not yet pipelined to the next request, then
+        // this.payload was the payload for the request we just finished
+        // responding to. We can check to see if we finished reading it
+        // yet, and if not, shutdown the connection.
+        let close_for_unread_payload =
+            should_close_for_unread_payload(this.payload.as_ref(), *this.payload_drainable);
+        let not_pipelined = this.messages.is_empty();
+
+        // payload stream finished.
+        // set state to None and handle next message
+        this.state.set(State::None);
+
+        if not_pipelined && close_for_unread_payload {
+            if this.config.client_disconnect_deadline().is_some() {
+                Self::enter_linger(this.flags);
+            } else {
+                this.flags.insert(Flags::SHUTDOWN | Flags::FINISHED);
+            }
+        } else {
+            this.flags.insert(Flags::FINISHED);
+        }
+        Ok(())
     }
 
     fn enter_linger(flags: &mut Flags) {
@@ -547,6 +597,15 @@ where
             res.head_mut().set_connection_type(ConnectionType::Close);
         }
 
+        // assetc patch: a body that is a range of a file, where the connection can send files.
+        let file = match self.as_mut().project().io.as_ref() {
+            Some(io) if sendfile::supported(io) => res
+                .extensions_mut()
+                .remove::<FileRange>()
+                .filter(|range| body.size() == BodySize::Sized(range.len)),
+            _ => None,
+        };
+
         let size = self.as_mut().send_response_inner(res, &body)?;
         match size {
             BodySize::None | BodySize::Sized(0) => {
@@ -564,11 +623,23 @@ where
 
                 this.state.set(State::None);
             }
-            _ => self
-                .as_mut()
-                .project()
-                .state
-                .set(State::SendPayload { body }),
+            _ => {
+                let mut this = self.as_mut().project();
+                let file = file.and_then(|mut range| {
+                    range.len = this.codec.encode_len_direct(range.len)?;
+                    Some(range)
+                });
+                match file {
+                    // The body is not polled: its bytes are the range's.
+                    Some(range) => {
+                        if range.len > 0 {
+                            *this.write_file = Some(range);
+                        }
+                        this.state.set(State::SendFile);
+                    }
+                    None => this.state.set(State::SendPayload { body }),
+                }
+            }
         }
 
         Ok(())
@@ -744,32 +815,7 @@ where
                             }
 
                             Poll::Ready(None) => {
-                                this.codec.encode(Message::Chunk(None), this.write_buf)?;
-
-                                // if we have not yet pipelined to the next request, then
-                                // this.payload was the payload for the request we just finished
-                                // responding to. We can check to see if we finished reading it
-                                // yet, and if not, shutdown the connection.
-                                let close_for_unread_payload = should_close_for_unread_payload(
-                                    this.payload.as_ref(),
-                                    *this.payload_drainable,
-                                );
-                                let not_pipelined = this.messages.is_empty();
-
-                                // payload stream finished.
-                                // set state to None and handle next message
-                                this.state.set(State::None);
-
-                                if not_pipelined && close_for_unread_payload {
-                                    if this.config.client_disconnect_deadline().is_some() {
-                                        Self::enter_linger(this.flags);
-                                    } else {
-                                        this.flags.insert(Flags::SHUTDOWN | Flags::FINISHED);
-                                    }
-                                } else {
-                                    this.flags.insert(Flags::FINISHED);
-                                }
-
+                                Self::end_payload(&mut this)?;
                                 continue 'res;
                             }
 
@@ -789,6 +835,15 @@ where
                     return Ok(PollResponse::DrainWriteBuf);
                 }
 
+                // assetc patch: the body is a file range, sent by `poll_flush`.
+                StateProj::SendFile => {
+                    if this.write_file.is_some() {
+                        return Ok(PollResponse::DrainWriteBuf);
+                    }
+                    Self::end_payload(&mut this)?;
+                    continue 'res;
+                }
+
                 StateProj::SendErrorPayload { mut body } => {
                     // TODO: de-dupe impl with SendPayload
 
@@ -802,32 +857,7 @@ where
                             }
 
                             Poll::Ready(None) => {
-                                this.codec.encode(Message::Chunk(None), this.write_buf)?;
-
-                                // if we have not yet pipelined to the next request, then
-                                // this.payload was the payload for the request we just finished
-                                // responding to. We can check to see if we finished reading it
-                                // yet, and if not, shutdown the connection.
-                                let close_for_unread_payload = should_close_for_unread_payload(
-                                    this.payload.as_ref(),
-                                    *this.payload_drainable,
-                                );
-                                let not_pipelined = this.messages.is_empty();
-
-                                // payload stream finished.
-                                // set state to None and handle next message
-                                this.state.set(State::None);
-
-                                if not_pipelined && close_for_unread_payload {
-                                    if this.config.client_disconnect_deadline().is_some() {
-                                        Self::enter_linger(this.flags);
-                                    } else {
-                                        this.flags.insert(Flags::SHUTDOWN | Flags::FINISHED);
-                                    }
-                                } else {
-                                    this.flags.insert(Flags::FINISHED);
-                                }
-
+                                Self::end_payload(&mut this)?;
                                 continue 'res;
                             }
 
@@ -1353,7 +1383,7 @@ where
 
 impl<T, S, B, X, U> Future for Dispatcher<T, S, B, X, U>
 where
-    T: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin + 'static,
 
     S: Service<Request>,
     S::Error: Into<Response<BoxBody>>,

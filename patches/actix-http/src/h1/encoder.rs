@@ -366,6 +366,11 @@ impl<T: MessageType> MessageEncoder<T> {
         self.te.encode_direct(msg)
     }
 
+    /// assetc patch: [`Self::encode_chunk_direct`] for `len` bytes the caller writes itself.
+    pub fn encode_len_direct(&mut self, len: u64) -> Option<u64> {
+        self.te.encode_direct_len(len)
+    }
+
     /// Encode message.
     pub fn encode(
         &mut self,
@@ -500,14 +505,25 @@ impl TransferEncoding {
     /// assetc patch: what [`Self::encode`] would copy of `msg` for a `Content-Length` body
     /// (the bytes up to the declared length, none for a HEAD response), without copying it.
     pub fn encode_direct(&mut self, mut msg: Bytes) -> Result<Bytes, Bytes> {
-        match self.kind {
-            TransferEncodingKind::Length(ref mut remaining) => {
-                let len = cmp::min(*remaining, msg.len() as u64);
+        match self.encode_direct_len(msg.len() as u64) {
+            Some(len) => {
                 msg.truncate(len as usize);
-                *remaining -= len;
                 Ok(msg)
             }
-            _ => Err(msg),
+            None => Err(msg),
+        }
+    }
+
+    /// assetc patch: [`Self::encode_direct`] for `len` bytes written by the caller (a file
+    /// range): how many of them to write, `None` for a framing other than `Content-Length`.
+    pub fn encode_direct_len(&mut self, len: u64) -> Option<u64> {
+        match self.kind {
+            TransferEncodingKind::Length(ref mut remaining) => {
+                let len = cmp::min(*remaining, len);
+                *remaining -= len;
+                Some(len)
+            }
+            _ => None,
         }
     }
 
