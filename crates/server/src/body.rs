@@ -85,8 +85,9 @@ fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
 }
 
 /// Ranges up to this size are read on the worker thread; larger ones, chunk by chunk, on
-/// the blocking pool until their last megabyte.
-const INLINE_LIMIT: u64 = 1 << 20;
+/// the blocking pool until their last megabyte. (Also the largest range handed to
+/// actix-http for `sendfile(2)`, which reads on the worker thread too: `respond.rs`.)
+pub(crate) const INLINE_LIMIT: u64 = 1 << 20;
 
 /// Bytes read at once on the worker thread: a file up to this size (the default
 /// `memory_file_limit`) is one read and one body chunk, which actix writes from its own

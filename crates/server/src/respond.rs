@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
-use crate::body::{Segment, Segments};
+use crate::body::{Segment, Segments, INLINE_LIMIT};
 use crate::http::decide::Decision;
 use crate::options::CACHE_CONTROL_NO_STORE;
 use crate::route::{HeaderList, Representation, Resource, ResourceRoute};
@@ -289,7 +289,9 @@ fn sized(mut res: HttpResponseBuilder, len: u64, segments: VecDeque<Segment>) ->
     // A body that is one range of a file is also offered to the patched actix-http as that
     // range, which it sends with sendfile(2) on plain TCP (neither the read into user space
     // nor the copy into the socket: 37 % of a 100 KB file's profile under wrk). Elsewhere
-    // (TLS, other systems) the stream below is sent.
+    // (TLS, other systems) the stream below is sent. Only a range the stream would also
+    // read on the worker thread: sendfile reads there too, and a larger range of a file
+    // not in the page cache would stall every connection of the worker on the disk.
     if let (
         1,
         Some(Segment::File {
@@ -299,8 +301,10 @@ fn sized(mut res: HttpResponseBuilder, len: u64, segments: VecDeque<Segment>) ->
         }),
     ) = (segments.len(), segments.front())
     {
-        res.extensions_mut()
-            .insert(FileRange::new(file.clone(), *offset, *remaining));
+        if *remaining <= INLINE_LIMIT {
+            res.extensions_mut()
+                .insert(FileRange::new(file.clone(), *offset, *remaining));
+        }
     }
     res.body(SizedStream::new(len, Segments::new(segments)))
 }

@@ -231,8 +231,10 @@ pin_project! {
         ExpectCall { #[pin] fut: X::Future },
         ServiceCall { #[pin] fut: S::Future },
         SendPayload { #[pin] body: B },
-        // assetc patch: the body is `write_file`, sent by `poll_flush`; the body is dropped.
-        SendFile,
+        // assetc patch: the body's bytes are `write_file`, sent by `poll_flush`; the body is
+        // kept unpolled until then, so that what its drop does (a logger's byte count, a
+        // permit) happens when the response ends, as for `SendPayload`.
+        SendFile { #[pin] body: B },
         SendErrorPayload { #[pin] body: BoxBody },
     }
 }
@@ -264,7 +266,7 @@ where
             Self::SendPayload { .. } => {
                 f.debug_struct("State::SendPayload").finish_non_exhaustive()
             }
-            Self::SendFile => write!(f, "State::SendFile"),
+            Self::SendFile { .. } => f.debug_struct("State::SendFile").finish_non_exhaustive(),
             Self::SendErrorPayload { .. } => f
                 .debug_struct("State::SendErrorPayload")
                 .finish_non_exhaustive(),
@@ -635,7 +637,7 @@ where
                         if range.len > 0 {
                             *this.write_file = Some(range);
                         }
-                        this.state.set(State::SendFile);
+                        this.state.set(State::SendFile { body });
                     }
                     None => this.state.set(State::SendPayload { body }),
                 }
@@ -836,7 +838,7 @@ where
                 }
 
                 // assetc patch: the body is a file range, sent by `poll_flush`.
-                StateProj::SendFile => {
+                StateProj::SendFile { .. } => {
                     if this.write_file.is_some() {
                         return Ok(PollResponse::DrainWriteBuf);
                     }
@@ -845,7 +847,7 @@ where
                 }
 
                 StateProj::SendErrorPayload { mut body } => {
-                    // TODO: de-dupe impl with SendPayload
+                    // TODO: de-dupe impl with SendPayload (assetc patch: its end is `end_payload`)
 
                     // keep populate writer buffer until buffer size limit hit,
                     // get blocked or finished.

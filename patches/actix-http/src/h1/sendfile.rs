@@ -71,10 +71,15 @@ mod imp {
 
     /// Bytes sent in one poll before yielding: a large file to a fast reader would otherwise
     /// hold the worker (`sendfile` returns `EAGAIN` only when the socket buffer is full).
+    /// assetc hands over ranges of at most 1 MiB, so this guards other users of the API.
     const PER_POLL: u64 = 4 << 20;
 
     pub(super) fn stream<T: 'static>(io: &T) -> Option<&TcpStream> {
         (io as &dyn Any).downcast_ref::<TcpStream>()
+    }
+
+    fn supported_stream<T: 'static>(io: &T) -> &TcpStream {
+        stream(io).expect("sendfile is used only where it is supported")
     }
 
     /// One non-blocking call on `tcp`'s socket; `WouldBlock` clears tokio's readiness so the
@@ -103,7 +108,7 @@ mod imp {
         cx: &mut Context<'_>,
         range: &mut FileRange,
     ) -> Poll<io::Result<()>> {
-        let tcp = stream(io).expect("sendfile is used only where it is supported");
+        let tcp = supported_stream(io);
         let file = range.file.as_raw_fd();
         let mut sent = 0;
         while range.len > 0 {
@@ -112,10 +117,21 @@ mod imp {
                 return Poll::Pending;
             }
             let count = range.len.min(PER_POLL) as usize;
+            // `off_t` is 32 bits on some 32-bit targets: an offset past it is an error, never
+            // a wrapped one (which would send other bytes of the file).
+            let Ok(start) = libc::off_t::try_from(range.offset) else {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "file offset too large for sendfile",
+                )));
+            };
             let n = ready!(poll_io(tcp, cx, |socket| {
-                let mut offset = range.offset as libc::off_t;
+                let mut offset = start;
                 // SAFETY: both descriptors are open (the socket is owned by `tcp`, the file
                 // by `range`), and `offset` is a valid `off_t` for the call to update.
+                // sendfile takes no MSG_NOSIGNAL: a peer that reset the connection raises
+                // SIGPIPE, which Rust binaries (and Python) ignore; a host process that
+                // restores its default action must not use this path.
                 unsafe { libc::sendfile(socket, file, &mut offset, count) }
             }))?;
             if n == 0 {
@@ -137,7 +153,7 @@ mod imp {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let tcp = stream(io).expect("sendfile is used only where it is supported");
+        let tcp = supported_stream(io);
         poll_io(tcp, cx, |socket| {
             // SAFETY: `buf` is valid for reads of its length; the socket is open.
             unsafe {
