@@ -498,6 +498,18 @@ fn sri_adds_integrity_to_scripts_and_stylesheets() {
         .as_str()
         .unwrap()
         .starts_with("sha384-"));
+
+    // Any other file's is the SHA-256 the manifest records, as SRI (never hashed again).
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let png = &t.manifest()["entries"]["i.png"];
+    let expected = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"i"));
+    assert_eq!(png["integrity"], format!("sha256-{expected}"));
+    assert_eq!(
+        png["sha256"],
+        format!("{:x}", sha2::Sha256::digest(b"i")),
+        "the same digest"
+    );
 }
 
 #[test]

@@ -37,7 +37,9 @@ pub struct Entry {
     pub etag: String,
     /// Fingerprinted (cache forever) or an entry point (revalidate).
     pub immutable: bool,
-    /// Subresource Integrity of the identity bytes (`sha384-<base64>`).
+    /// Subresource Integrity of the identity bytes: `sha384-<base64>` for scripts and
+    /// stylesheets, `sha256-<base64>` of `sha256` for the rest
+    /// ([`crate::fingerprint::integrity_is_sha384`]).
     #[serde(default)]
     pub integrity: String,
     /// When these exact bytes first appeared in a build, in seconds since the Unix epoch.

@@ -87,7 +87,8 @@ impl Build {
     }
 
     /// The Subresource Integrity value of a logical path's served bytes: the manifest's
-    /// (`sha384-…`) when it records one, else `sha256-…` from its digest.
+    /// (`sha384-…` for scripts and stylesheets, `sha256-…` for the rest) when it records
+    /// one, else `sha256-…` from its digest.
     pub fn integrity(&self, logical: &str) -> Option<&str> {
         self.logical
             .get(logical.trim_start_matches('/'))

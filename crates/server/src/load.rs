@@ -15,7 +15,6 @@ use assetc_core::generations::{generation_manifest_path, Generations, GENERATION
 use assetc_core::manifest::{EntryRef, ManifestRef, Text, VariantRef};
 use assetc_core::url_ref::{encode_path, encode_segment};
 use assetc_core::{LogicalPath, MANIFEST_FILE_NAME};
-use base64::Engine;
 use rayon::prelude::*;
 
 use crate::build::{Build, Logical};
@@ -62,13 +61,11 @@ fn integrity_of(hex: &str) -> Option<String> {
     if hex.len() != 64 {
         return None;
     }
-    let bytes: Option<Vec<u8>> = (0..32)
-        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect();
-    Some(format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes?)
-    ))
+    let mut digest = [0u8; 32];
+    for (i, byte) in digest.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(assetc_core::fingerprint::integrity_sha256(&digest))
 }
 
 /// Loads attempted before giving up on a root that keeps changing under the load.

@@ -371,7 +371,8 @@ class Manifest:
         return snapshot.base_url + encode_path(found.path)
 
     def integrity(self, logical: str) -> Optional[str]:
-        """The Subresource Integrity value (`sha384-…`), or `None` where the build has none
+        """The Subresource Integrity value (`sha384-…` for scripts and stylesheets,
+        `sha256-…` for other files), or `None` where the build has none
         (or, with `strict=False`, for a path the manifest does not list)."""
         snapshot = self._current()
         found = snapshot.entries.get(logical)

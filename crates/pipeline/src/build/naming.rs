@@ -9,7 +9,7 @@ use assetc_core::fingerprint::{integrity, sha256};
 use assetc_core::url_ref::LocalRef;
 use assetc_core::{content_type, fingerprint, fingerprinted_name, Digest, LogicalPath};
 use rayon::prelude::*;
-use sha2::{Digest as _, Sha256, Sha384};
+use sha2::{Digest as _, Sha256};
 
 use crate::build::graph::components_in_dependency_order;
 use crate::build::load::{Content, Node};
@@ -118,7 +118,11 @@ fn final_text(
     names: Names<'_>,
 ) -> Result<Vec<u8>, BuildError> {
     let node = &ctx.nodes[i];
-    if !ctx.rewritable[i] {
+    // Only a reference that resolved is ever rewritten (`rewrite_text`), so a stylesheet or
+    // script whose scan resolved none comes out as it went in: not parsed a second time.
+    // A page still goes through, for the snippet `assetc dev` injects.
+    let unchanged = node.format != Format::Html && ctx.positions[i].is_empty();
+    if !ctx.rewritable[i] || unchanged {
         return Ok(text.to_vec());
     }
     let rewritten = rewrite_text(ctx, node, text, names)?;
@@ -232,7 +236,7 @@ fn write_named(ctx: &NamingContext<'_>, named: &mut Named) -> Result<(), BuildEr
         written => written.map_err(BuildError::io(&target))?,
     }
     if named.integrity.is_none() {
-        named.integrity = Some(integrity(&Sha384::digest(&bytes)));
+        named.integrity = Some(integrity(&named.content_type, &named.digest, &bytes));
     }
     Ok(())
 }
@@ -403,13 +407,13 @@ fn name_text(
     let size = rewritten.len() as u64;
     let head = &rewritten[..rewritten.len().min(1024)];
     let content_type = content_type::content_type(node.source.logical.as_str(), head);
-    // SRI costs a SHA-384 of every text file: needed now only to write `integrity`
+    // A script's or stylesheet's SRI costs a SHA-384: needed now only to write `integrity`
     // attributes; otherwise `write_named` and `write_entry` compute it for the files they
     // write, and a reused entry keeps the previous build's.
     let integrity = ctx
         .options
         .sri
-        .then(|| integrity(&Sha384::digest(&rewritten)));
+        .then(|| integrity(&content_type, &digest, &rewritten));
     // Text that comes out as it went in is not held twice: it is written from the source,
     // verified against this digest as a copied file is.
     let bytes = if rewritten == text {

@@ -8,7 +8,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assetc_core::fingerprint::{hex, integrity};
+use assetc_core::fingerprint::{
+    hex, integrity, integrity_is_sha384, integrity_sha256, integrity_sha384,
+};
 use assetc_core::generations::{
     generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
 };
@@ -227,7 +229,7 @@ fn write_entry(
         Ok(named
             .integrity
             .clone()
-            .unwrap_or_else(|| integrity(&Sha384::digest(bytes))))
+            .unwrap_or_else(|| integrity(&named.content_type, &named.digest, bytes)))
     };
     let integrity = match &named.bytes {
         FinalBytes::Held(bytes) => write(bytes)?,
@@ -236,7 +238,14 @@ fn write_entry(
             .clone()
             .expect("a text written when named has its SRI"),
         FinalBytes::Rewrite => write(&final_bytes(ctx, i, all)?)?,
-        FinalBytes::Source => copy_verified(&ctx.nodes[i].source.path, target, &named.digest)?,
+        FinalBytes::Source => {
+            let sha384 = integrity_is_sha384(&named.content_type);
+            let from = &ctx.nodes[i].source.path;
+            match copy_verified(from, target, &named.digest, sha384)? {
+                Some(sha384) => integrity_sha384(&sha384),
+                None => integrity_sha256(&named.digest),
+            }
+        }
     };
     let mut variants = BTreeMap::new();
     if compressible(&named.content_type) && named.size >= compress.min_size {
@@ -293,24 +302,32 @@ fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<(
     result
 }
 /// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
-/// have changed since it was hashed); returns the SRI of the bytes.
-fn copy_verified(from: &Path, to: &Path, expected: &Digest) -> Result<String, BuildError> {
-    with_buffer(|buf| copy_verified_with(from, to, expected, buf))
+/// have changed since it was hashed); returns the bytes' SHA-384 if `sha384` asks for it.
+fn copy_verified(
+    from: &Path,
+    to: &Path,
+    expected: &Digest,
+    sha384: bool,
+) -> Result<Option<[u8; 48]>, BuildError> {
+    with_buffer(|buf| copy_verified_with(from, to, expected, sha384, buf))
 }
 
 fn copy_verified_with(
     from: &Path,
     to: &Path,
     expected: &Digest,
+    sha384: bool,
     buf: &mut [u8],
-) -> Result<String, BuildError> {
+) -> Result<Option<[u8; 48]>, BuildError> {
     // Whole chunks go straight to the file: no second buffer.
     let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
     let mut sha256 = Sha256::new();
-    let mut sha384 = Sha384::new();
+    let mut sha384 = sha384.then(Sha384::new);
     read_chunks(from, buf, |chunk| {
         sha256.update(chunk);
-        sha384.update(chunk);
+        if let Some(sha384) = &mut sha384 {
+            sha384.update(chunk);
+        }
         writer.write_all(chunk).map_err(BuildError::io(to))
     })?;
     if &<[u8; 32]>::from(sha256.finalize()) != expected {
@@ -318,7 +335,7 @@ fn copy_verified_with(
             path: from.to_path_buf(),
         });
     }
-    Ok(integrity(&sha384.finalize()))
+    Ok(sha384.map(|h| h.finalize().into()))
 }
 
 #[cfg(test)]

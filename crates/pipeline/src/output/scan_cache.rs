@@ -26,7 +26,7 @@ pub const CACHE_FILE: &str = ".assetc/scan-cache";
 /// The first word of the file; then the layout, the assetc version and the body's SHA-256.
 const MAGIC: &str = "assetc-scan-cache";
 /// Bumped whenever what an entry holds, or how a key is computed, changes.
-const LAYOUT: u32 = 1;
+const LAYOUT: u32 = 2;
 
 /// A text source's references as its scanner found them, in document order, and the parse
 /// error that stopped it, if one did.

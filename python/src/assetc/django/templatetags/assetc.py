@@ -19,7 +19,7 @@ def asset_url(logical: str) -> str:
 
 @register.simple_tag
 def asset_integrity(logical: str) -> str:
-    """`sha384-…` for `logical`, or an empty string where the build recorded none."""
+    """The SRI value (`sha384-…`, `sha256-…`) for `logical`, or an empty string where the build recorded none."""
     return get_manifest().integrity(logical) or ""
 
 
