@@ -25,7 +25,7 @@ use crate::build::options::BuildOptions;
 use crate::build::Progress;
 use crate::error::BuildError;
 use crate::output::records::Records;
-use crate::output::refs::{refs_path, Position, RefsRecord, Source, REFS_VERSION};
+use crate::output::refs::{refs_path, Position, RefsRecord, Source};
 use crate::output::scan_cache::Hashing;
 use crate::output::staging::create_parent;
 
@@ -101,51 +101,50 @@ pub(crate) fn write_tree(
     Ok(tree)
 }
 
-/// This build's reference record: each source's own digest and size, and the position and
-/// target of every reference that resolved (`positions[i]`, from the scan of node `i`).
-pub(crate) fn refs_record(nodes: &[Node], positions: &[Vec<(u32, u32, usize)>]) -> RefsRecord {
-    let files = nodes
-        .par_iter()
-        .zip(positions)
-        .map(|(node, found)| {
-            let (digest, size) = node.digest();
-            let sha256 = hex(digest);
-            let mut references: Vec<Position> = found
-                .iter()
-                .map(|&(line, column, target)| Position {
-                    column,
-                    line,
-                    target: nodes[target].source.logical.to_string(),
-                })
-                .collect();
-            references
-                .sort_by(|a, b| (a.line, a.column, &a.target).cmp(&(b.line, b.column, &b.target)));
-            let source = Source {
-                references,
-                sha256,
-                size,
-            };
-            (node.source.logical.to_string(), source)
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .collect();
-    RefsRecord {
-        files,
-        version: REFS_VERSION,
-    }
+/// This build's reference record, written to `out` one source at a time (in logical-path
+/// order): each source's own digest and size, and the position and target of every
+/// reference that resolved (`positions[i]`, from the scan of node `i`).
+fn write_refs_record(
+    nodes: &[Node],
+    positions: &[Vec<(u32, u32, usize)>],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut order: Vec<usize> = (0..nodes.len()).collect();
+    order.sort_unstable_by_key(|&i| nodes[i].source.logical.as_str());
+    let files = order.into_iter().map(|i| {
+        let node = &nodes[i];
+        let (digest, size) = node.digest();
+        let mut references: Vec<Position> = positions[i]
+            .iter()
+            .map(|&(line, column, target)| Position {
+                column,
+                line,
+                target: nodes[target].source.logical.to_string(),
+            })
+            .collect();
+        references
+            .sort_by(|a, b| (a.line, a.column, &a.target).cmp(&(b.line, b.column, &b.target)));
+        let source = Source {
+            references,
+            sha256: hex(digest),
+            size,
+        };
+        (node.source.logical.as_str(), source)
+    });
+    RefsRecord::write_files_json(files, out)
 }
 
 /// Writes the records into `staging`: this generation and the earlier ones still kept
 /// (whose fingerprinted files are linked across from `output`, so they stay servable), each
-/// one's manifest and reference record (`refs`, this build's), the generations record, and
+/// one's manifest and reference record (this build's written from `nodes` and their resolved
+/// `positions`, one source at a time), the generations record, and
 /// the manifest. Returns the kept generations.
 pub(crate) fn write_records(
     staging: &Path,
     output: &Path,
     previous: Option<&Records>,
     manifest: &Manifest,
-    refs: &RefsRecord,
+    (nodes, positions): (&[Node], &[Vec<(u32, u32, usize)>]),
     options: &BuildOptions,
 ) -> Result<Vec<Generation>, BuildError> {
     let state = staging.join(STATE_DIR).join("generations");
@@ -188,7 +187,7 @@ pub(crate) fn write_records(
         }
     }
     let refs_record = staging.join(refs_path(&id));
-    write_hashed(&refs_record, |out| refs.write_json(out))?;
+    write_hashed(&refs_record, |out| write_refs_record(nodes, positions, out))?;
     let record = staging.join(GENERATIONS_FILE);
     let generations = Generations {
         generations: kept.clone(),
