@@ -1,13 +1,15 @@
 //! Load and hash: each source read once here. Text (HTML, CSS, JS, JSON, web manifests) is
 //! hashed and handed to the scan, then let go: later phases read it again through
 //! [`Node::text`], checked against this digest, so a build holds the files being worked on,
-//! never the whole tree's text. Every other file is hashed as a stream and copied (verified
-//! against this hash) when written.
+//! never the whole tree's text. Every other file is hashed as a stream and copied when
+//! written: verified against this hash, or by its [`Stamp`] where that can stand for it.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use assetc_core::fingerprint::sha256;
 use assetc_core::{content_type, Digest};
@@ -46,7 +48,55 @@ pub(crate) enum Content {
         /// From its name and first KiB, found as it is hashed (not the KiB itself: a KiB
         /// per file is 100 MB at 100,000 files).
         content_type: String,
+        /// Its metadata once hashed, where that can stand for the bytes hashed.
+        stamp: Option<Stamp>,
     },
+}
+
+/// A file's identity and the times the kernel sets on every change to it: while a file's
+/// stamp is the one it had when it was hashed, its bytes are the ones hashed (a write sets
+/// `ctime` to the current time, which no caller can set back; an editor's atomic save is
+/// another inode). So a copied file is checked by its stamp, before and after a copy the
+/// kernel makes (`copy_file_range`), rather than read and hashed a second time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Stamp {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+}
+
+/// How long before its hashing a file must have last changed for its stamp to stand for
+/// its bytes: a write within the same tick of the file system's clock as the one before it
+/// leaves `ctime` as it was (git's "racy" files). Two seconds is past any clock's tick and
+/// past the granularity of the coarsest file systems' times; a file changed more recently
+/// is verified by its hash.
+pub(crate) const SETTLED: Duration = Duration::from_secs(2);
+
+impl Stamp {
+    pub(crate) fn of(meta: &fs::Metadata) -> Self {
+        Self {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+
+    /// The stamp of a file just hashed, if it last changed at least `settled` ago.
+    pub(crate) fn settled(meta: &fs::Metadata, settled: Duration) -> Option<Self> {
+        let (secs, nanos) = (meta.ctime(), meta.ctime_nsec());
+        let changed = SystemTime::UNIX_EPOCH
+            + Duration::new(u64::try_from(secs).ok()?, u32::try_from(nanos).ok()?);
+        let age = SystemTime::now().duration_since(changed).ok()?;
+        (age >= settled).then(|| Self::of(meta))
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
 }
 
 /// Reads a source: text into memory (returned beside the node, for the scan), anything else
@@ -73,12 +123,13 @@ pub(crate) fn load(
         };
         (content, Some(text))
     } else {
-        let (digest, size, head) = hash_file(&source.path)?;
+        let (digest, size, head, stamp) = hash_file(&source.path)?;
         let content_type = content_type::content_type(source.logical.as_str(), &head);
         let content = Content::File {
             digest,
             size,
             content_type,
+            stamp,
         };
         (content, None)
     };
@@ -128,6 +179,14 @@ impl Node {
         key
     }
 
+    /// The stamp of a file copied as it is, where it can stand for the bytes hashed.
+    pub(crate) fn stamp(&self) -> Option<Stamp> {
+        match &self.content {
+            Content::File { stamp, .. } => *stamp,
+            Content::Text { .. } => None,
+        }
+    }
+
     /// The source's own digest and size.
     pub(crate) fn digest(&self) -> (&Digest, u64) {
         match &self.content {
@@ -142,16 +201,20 @@ thread_local! {
     static BUFFER: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; 256 * 1024]);
 }
 
-/// Hashes a file as a stream: SHA-256, size, and its first KiB (for the charset).
-pub(crate) fn hash_file(path: &Path) -> Result<(Digest, u64, Vec<u8>), BuildError> {
+/// What hashing a file found: SHA-256, size, its first KiB (for the charset) and its stamp
+/// once read (if it is settled).
+type Hashed = (Digest, u64, Vec<u8>, Option<Stamp>);
+
+/// Hashes a file as a stream.
+pub(crate) fn hash_file(path: &Path) -> Result<Hashed, BuildError> {
     BUFFER.with(|b| hash_file_with(path, &mut b.borrow_mut()))
 }
 
-fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(Digest, u64, Vec<u8>), BuildError> {
+fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<Hashed, BuildError> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut head = Vec::new();
-    read_chunks(path, buf, |chunk| {
+    let file = read_chunks(path, buf, |chunk| {
         if head.len() < 1024 {
             head.extend_from_slice(&chunk[..chunk.len().min(1024 - head.len())]);
         }
@@ -159,19 +222,23 @@ fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<(Digest, u64, Vec<u8>),
         size += chunk.len() as u64;
         Ok(())
     })?;
-    Ok((hasher.finalize().into(), size, head))
+    let meta = file.metadata().map_err(BuildError::io(path))?;
+    // A stamp of another size than the bytes read was taken after a change.
+    let stamp = Stamp::settled(&meta, SETTLED).filter(|s| s.size == size);
+    Ok((hasher.finalize().into(), size, head, stamp))
 }
 
-/// Reads the file at `path` through `buf`, giving `f` each chunk read.
+/// Reads the file at `path` through `buf`, giving `f` each chunk read; returns the file,
+/// read to its end.
 pub(crate) fn read_chunks(
     path: &Path,
     buf: &mut [u8],
     mut f: impl FnMut(&[u8]) -> Result<(), BuildError>,
-) -> Result<(), BuildError> {
+) -> Result<fs::File, BuildError> {
     let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
     loop {
         match reader.read(buf) {
-            Ok(0) => return Ok(()),
+            Ok(0) => return Ok(reader),
             Ok(n) => f(&buf[..n])?,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(BuildError::io(path)(e)),

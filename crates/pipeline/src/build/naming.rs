@@ -348,6 +348,7 @@ fn name_one(
             digest,
             size,
             content_type,
+            ..
         } => (
             FinalBytes::Source,
             *digest,

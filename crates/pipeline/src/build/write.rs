@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::build::compress::{compress_file, compressible, CompressOptions};
-use crate::build::load::{read_chunks, with_buffer, Node};
+use crate::build::load::{read_chunks, with_buffer, Node, Stamp};
 use crate::build::naming::{final_bytes, FinalBytes, Named, NamingContext};
 use crate::build::options::BuildOptions;
 use crate::build::Progress;
@@ -238,11 +238,18 @@ fn write_entry(
             .expect("a text written when named has its SRI"),
         FinalBytes::Rewrite => write(&final_bytes(ctx, i, all)?)?,
         FinalBytes::Source => {
+            let node = &ctx.nodes[i];
             let sha384 = integrity_is_sha384(&named.content_type);
-            let from = &ctx.nodes[i].source.path;
-            match copy_verified(from, target, &named.digest, sha384)? {
-                Some(sha384) => integrity_sha384(&sha384),
-                None => integrity_sha256(&named.digest),
+            match node.stamp() {
+                // Its SRI needs no read of its bytes: the kernel copies them.
+                Some(stamp) if !sha384 => {
+                    copy_stamped(&node.source.path, target, stamp)?;
+                    integrity_sha256(&named.digest)
+                }
+                _ => match copy_verified(&node.source.path, target, &named.digest, sha384)? {
+                    Some(sha384) => integrity_sha384(&sha384),
+                    None => integrity_sha256(&named.digest),
+                },
             }
         }
     };
@@ -300,6 +307,29 @@ fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<(
     }
     result
 }
+/// Copies `from` to `to` in the kernel (`std::io::copy` between files is `copy_file_range`
+/// on Linux), checking that the file's stamp is the one it had when hashed, before and after
+/// the copy: then the bytes copied are the bytes hashed ([`Stamp`]).
+fn copy_stamped(from: &Path, to: &Path, stamp: Stamp) -> Result<(), BuildError> {
+    let changed = || BuildError::ChangedDuringBuild {
+        path: from.to_path_buf(),
+    };
+    let mut reader = fs::File::open(from).map_err(BuildError::io(from))?;
+    let unchanged = |file: &fs::File| -> Result<bool, BuildError> {
+        let meta = file.metadata().map_err(BuildError::io(from))?;
+        Ok(Stamp::of(&meta) == stamp)
+    };
+    if !unchanged(&reader)? {
+        return Err(changed());
+    }
+    let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
+    let copied = std::io::copy(&mut reader, &mut writer).map_err(BuildError::io(to))?;
+    if copied != stamp.size() || !unchanged(&reader)? {
+        return Err(changed());
+    }
+    Ok(())
+}
+
 /// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
 /// have changed since it was hashed); returns the bytes' SHA-384 if `sha384` asks for it.
 fn copy_verified(
@@ -342,6 +372,50 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     use super::*;
+
+    #[test]
+    fn a_file_is_copied_by_its_stamp_only_while_the_stamp_is_the_one_hashed() {
+        use std::time::Duration;
+
+        use crate::build::load::SETTLED;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("a.png"), dir.path().join("b.png"));
+        let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&from, &bytes).unwrap();
+        let meta = fs::metadata(&from).unwrap();
+        // Just written: verified by its hash, since a write in the same clock tick could
+        // leave its stamp as it is.
+        assert_eq!(Stamp::settled(&meta, SETTLED), None);
+        let stamp = Stamp::settled(&meta, Duration::ZERO).expect("a stamp");
+        copy_stamped(&from, &to, stamp).unwrap();
+        assert_eq!(fs::read(&to).unwrap(), bytes);
+
+        let changed = |from: &Path| {
+            matches!(
+                copy_stamped(from, &to, stamp),
+                Err(BuildError::ChangedDuringBuild { path }) if path == from
+            )
+        };
+        // Replaced by an editor's atomic save, same size and times: another inode.
+        let other = dir.path().join("a.png.tmp");
+        fs::write(&other, vec![7u8; bytes.len()]).unwrap();
+        fs::rename(&other, &from).unwrap();
+        assert!(changed(&from));
+        // Grown in place.
+        let meta = fs::metadata(&from).unwrap();
+        let stamp = Stamp::settled(&meta, Duration::ZERO).unwrap();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&from)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        assert!(matches!(
+            copy_stamped(&from, &to, stamp),
+            Err(BuildError::ChangedDuringBuild { .. })
+        ));
+    }
 
     #[test]
     fn a_link_that_fails_part_way_leaves_no_link_to_the_live_output() {
