@@ -256,7 +256,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &v.output,
         previous.as_ref(),
         &manifest,
-        (&nodes, &positions),
+        &nodes,
+        &positions,
         options,
     )?;
     logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;

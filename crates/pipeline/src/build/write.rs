@@ -144,7 +144,8 @@ pub(crate) fn write_records(
     output: &Path,
     previous: Option<&Records>,
     manifest: &Manifest,
-    (nodes, positions): (&[Node], &[Vec<(u32, u32, usize)>]),
+    nodes: &[Node],
+    positions: &[Vec<(u32, u32, usize)>],
     options: &BuildOptions,
 ) -> Result<Vec<Generation>, BuildError> {
     let state = staging.join(STATE_DIR).join("generations");
