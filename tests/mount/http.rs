@@ -1424,3 +1424,82 @@ fn mount_urls_are_encoded_as_the_build_encodes_references() {
         .unwrap()
         .contains("social%20card."));
 }
+
+// What `assetc serve` sends (`Mount::header_blocks`: 200s and 304s written from header
+// lines made once per URL and representation) against the header map of every other
+// response: the same status, headers and body, for variants, header rules (one replacing
+// another of the same name), preload links, HEAD, 304s and a Connection header rule.
+#[test]
+fn header_blocks_send_exactly_the_header_maps_headers() {
+    let mut f = Fixture::site();
+    f.add("css/site.css", b"body { color: blue; margin: 0 }\n", true);
+    f.add_variants("css/site.css", &["gzip", "br"]);
+    f.add(
+        "page.html",
+        b"<link rel=stylesheet href=css/app.css>\n",
+        false,
+    );
+    f.write_manifest();
+    let rule = |glob: &str, name: &str, value: &str| HeaderRule {
+        glob: glob.into(),
+        headers: vec![(name.into(), value.into())],
+    };
+    let options = Options {
+        header_rules: vec![
+            rule("/**", "x-frame-options", "DENY"),
+            rule("/css/**", "x-frame-options", "SAMEORIGIN"),
+            rule(
+                "/**/*.html",
+                "Content-Security-Policy",
+                "default-src 'self'",
+            ),
+            rule("/robots.txt", "Connection", "close"),
+        ],
+        preload_links: true,
+        ..Options::default()
+    };
+    let open = || Build::open(f.root(), &options).unwrap();
+    let blocks = InProcess::start_mount(Mount::new("/", open()).header_blocks(true));
+    let map = InProcess::start_mount(Mount::new("/", open()));
+    let strip = |r: &Response| {
+        let mut h: Vec<_> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| n != "date")
+            .cloned()
+            .collect();
+        h.sort();
+        (r.status, h, r.body.clone())
+    };
+    let site = f.entry("css/site.css").path.clone();
+    for url in [
+        "/".to_owned(),
+        "/page.html".to_owned(),
+        "/robots.txt".to_owned(),
+        "/css/site.css".to_owned(),
+        format!("/{site}"),
+        format!("/{}", f.entry("css/app.css").path),
+        format!("/{}", f.entry("media/big.bin").path),
+        "/empty.txt".to_owned(),
+    ] {
+        for coding in ["identity", "gzip", "br"] {
+            let ae = [("Accept-Encoding", coding)];
+            let get = map.get_with(&url, &ae);
+            assert_eq!(
+                strip(&blocks.get_with(&url, &ae)),
+                strip(&get),
+                "{url} {coding}"
+            );
+            let etag = get.h("etag").to_owned();
+            let inm = [("Accept-Encoding", coding), ("If-None-Match", &etag)];
+            let not_modified = map.get_with(&url, &inm);
+            assert_eq!(not_modified.status, 304, "{url}");
+            assert_eq!(
+                strip(&blocks.get_with(&url, &inm)),
+                strip(&not_modified),
+                "{url}"
+            );
+        }
+        assert_eq!(strip(&blocks.head(&url)), strip(&map.head(&url)), "{url}");
+    }
+}

@@ -244,11 +244,11 @@ impl Build {
             );
             let mut unroutable = Vec::new();
             let route = |resource: &Arc<Resource>, url: &str, cache_control: &HeaderValue| {
-                Route::Resource(ResourceRoute {
-                    resource: resource.clone(),
-                    cache_control: cache_control.clone(),
-                    extra: with_links(resource.preload.as_ref(), rules.for_url(url)),
-                })
+                Route::Resource(ResourceRoute::new(
+                    resource.clone(),
+                    cache_control.clone(),
+                    with_links(resource.preload.as_ref(), rules.for_url(url)),
+                ))
             };
             // Fingerprinted URLs of compressible files: the ones that can offer themselves as
             // dictionaries (only those copied: a third of a large build's are images).
@@ -453,14 +453,14 @@ impl Build {
                         resource_of(logical).ok_or_else(|| LoadError::UnknownFallback {
                             logical: logical.to_owned(),
                         })?;
-                    Some(ResourceRoute {
-                        resource: resource.clone(),
-                        cache_control: revalidate.clone(),
-                        extra: with_links(
+                    Some(ResourceRoute::new(
+                        resource.clone(),
+                        revalidate.clone(),
+                        with_links(
                             resource.preload.as_ref(),
                             rules.for_url(&format!("/{logical}")),
                         ),
-                    })
+                    ))
                 }
             };
             let not_found = resource_of(NOT_FOUND_PAGE).cloned();
@@ -1009,6 +1009,7 @@ impl Files<'_> {
             last_modified: entry.last_modified,
             last_modified_header: last_modified_header.clone(),
             len: entry.size,
+            lines: Default::default(),
             body: self.load_file(
                 &entry.path,
                 entry.size,
@@ -1039,6 +1040,7 @@ impl Files<'_> {
                 last_modified: entry.last_modified,
                 last_modified_header: last_modified_header.clone(),
                 len: variant.size,
+                lines: Default::default(),
                 body: self.load_file(
                     &variant.path,
                     variant.size,
@@ -1082,6 +1084,7 @@ impl Files<'_> {
                     last_modified: entry.last_modified,
                     last_modified_header: last_modified_header.clone(),
                     len: variant.size,
+                    lines: Default::default(),
                     body: self.load_file(
                         &variant.path,
                         variant.size,

@@ -1,7 +1,7 @@
 //! What a request reads: the route of a URL, the resource behind it, and each
 //! representation's precomputed headers and body. Built at load, never changed after.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::web::Bytes;
@@ -51,6 +51,9 @@ pub(crate) struct Representation {
     /// The length of these (encoded) bytes.
     pub len: u64,
     pub body: Body,
+    /// This representation's header lines for an HTTP/1 head, made at its first request
+    /// (see [`Representation::header_lines`]).
+    pub lines: OnceLock<(Bytes, usize)>,
 }
 
 impl Representation {
@@ -59,6 +62,56 @@ impl Representation {
         let b = self.etag.as_bytes();
         &b[1..b.len() - 1]
     }
+
+    /// This representation's header lines for a 200 (`full`) or a 304, for a
+    /// [`HeaderBlock`](actix_http::h1::HeaderBlock): the 304's (ETag, Last-Modified) are
+    /// the first lines of the 200's (then Content-Type, Content-Encoding, Accept-Ranges).
+    /// Made once, at the first request that needs them, rather than at load, where they
+    /// would double the headers' memory of every representation never asked for.
+    pub fn header_lines(&self, full: bool) -> Bytes {
+        let (lines, validators) = self.lines.get_or_init(|| {
+            let mut map = HeaderMap::new();
+            map.insert(header::ETAG, self.etag.clone());
+            map.insert(header::LAST_MODIFIED, self.last_modified_header.clone());
+            let mut lines = encode_lines(&map).expect("no framing header");
+            let validators = lines.len();
+            map.clear();
+            map.insert(header::CONTENT_TYPE, self.content_type.clone());
+            if let Some(coding) = &self.content_encoding {
+                map.insert(header::CONTENT_ENCODING, coding.clone());
+            }
+            map.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+            lines.extend_from_slice(&encode_lines(&map).expect("no framing header"));
+            (Bytes::from(lines), validators)
+        });
+        if full {
+            lines.clone()
+        } else {
+            lines.slice(..*validators)
+        }
+    }
+}
+
+/// `name: value\r\n` for each of the map's values, as actix-http's HTTP/1 encoder writes
+/// them; `None` for a map with a header that encoder writes or reads itself (Date,
+/// Content-Length, Transfer-Encoding, Upgrade), whose response keeps the header map.
+/// `Connection` is left out, as the encoder leaves it out of a map.
+fn encode_lines(map: &HeaderMap) -> Option<Vec<u8>> {
+    let mut lines = Vec::with_capacity(128);
+    for (name, value) in map.iter() {
+        match *name {
+            header::CONNECTION => continue,
+            header::DATE | header::CONTENT_LENGTH | header::TRANSFER_ENCODING | header::UPGRADE => {
+                return None
+            }
+            _ => {}
+        }
+        lines.extend_from_slice(name.as_str().as_bytes());
+        lines.extend_from_slice(b": ");
+        lines.extend_from_slice(value.as_bytes());
+        lines.extend_from_slice(b"\r\n");
+    }
+    Some(lines)
 }
 
 /// `Vary` of every response of a resource that has precompressed variants (§12.5.5).
@@ -154,6 +207,46 @@ pub(crate) struct ResourceRoute {
     pub resource: Arc<Resource>,
     pub cache_control: HeaderValue,
     pub extra: HeaderList,
+    /// This URL's header lines for an HTTP/1 head, made at its first request (see
+    /// [`ResourceRoute::header_lines`]).
+    pub lines: OnceLock<Option<Bytes>>,
+}
+
+impl ResourceRoute {
+    pub fn new(resource: Arc<Resource>, cache_control: HeaderValue, extra: HeaderList) -> Self {
+        Self {
+            resource,
+            cache_control,
+            extra,
+            lines: OnceLock::new(),
+        }
+    }
+
+    /// The header lines every 200 and 304 of this URL starts with, for a
+    /// [`HeaderBlock`](actix_http::h1::HeaderBlock): X-Content-Type-Options, Vary, the
+    /// extra headers and Cache-Control, inserted in the order `respond` inserts them (so a
+    /// later one replaces an earlier one of the same name, as there). `None` when an
+    /// extra header is one actix-http's encoder handles itself. Made once, at the first
+    /// request that needs them (see [`Representation::header_lines`]).
+    pub fn header_lines(&self) -> Option<&Bytes> {
+        self.lines
+            .get_or_init(|| {
+                let mut map = HeaderMap::new();
+                map.insert(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                );
+                if let Some(vary) = &self.resource.vary {
+                    map.insert(header::VARY, vary.clone());
+                }
+                for (name, value) in self.extra.iter() {
+                    map.insert(name.clone(), value.clone());
+                }
+                map.insert(header::CACHE_CONTROL, self.cache_control.clone());
+                encode_lines(&map).map(Bytes::from)
+            })
+            .as_ref()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -48,6 +48,8 @@ struct Inner {
     access_log: AccessLog,
     /// `/static` → `./static/`, answered when the build has a root index.
     prefix_redirect: Option<Arc<str>>,
+    /// Whether HTTP/1 responses may carry their headers as a header block.
+    header_blocks: bool,
 }
 
 /// A build mounted at a URL prefix: an actix-web service (`App::new().service(mount)`)
@@ -98,6 +100,7 @@ impl Mount {
                 current: Arc::new(ArcSwap::new(build.into())),
                 access_log: AccessLog::Off,
                 prefix_redirect,
+                header_blocks: false,
             }),
         }
     }
@@ -106,6 +109,17 @@ impl Mount {
     pub fn access_log(mut self, format: AccessLog) -> Self {
         // Clones made before this keep their own setting; the served build stays shared.
         Arc::make_mut(&mut self.inner).access_log = format;
+        self
+    }
+
+    /// Sends the headers of 200s and 304s to HTTP/1 requests as lines encoded once per URL
+    /// and representation (the patched actix-http's `h1::HeaderBlock`), not as a header
+    /// map built per request. Off by default: middleware that reads or changes response
+    /// headers (actix-web's `Compress`, `DefaultHeaders`) does not see those headers, so
+    /// only a server that wraps the mount in none should turn it on, as `assetc serve`
+    /// does. HTTP/2 responses always use the header map.
+    pub fn header_blocks(mut self, on: bool) -> Self {
+        Arc::make_mut(&mut self.inner).header_blocks = on;
         self
     }
 
@@ -240,7 +254,8 @@ fn handle(inner: &Inner, req: &HttpRequest, tail: Option<&str>) -> HttpResponse 
     // reload does meanwhile.
     let build = inner.current.load();
     let outcome = route(inner, &build, req, tail, now);
-    let res = respond(outcome, head);
+    let block = inner.header_blocks && req.version() <= Version::HTTP_11;
+    let res = respond(outcome, head, block);
     if let Some(started) = started {
         log(inner.access_log, req, &res, now, started, head);
     }

@@ -70,7 +70,10 @@ pub fn run(args: ServeArgs, config: &Config) -> anyhow::Result<()> {
         build.route_count(),
         build.older_generations().len()
     );
-    let mount = Mount::new(&prefix, build).access_log(access_log);
+    // Nothing wraps the mount, so its HTTP/1 heads can be written from prebuilt lines.
+    let mount = Mount::new(&prefix, build)
+        .access_log(access_log)
+        .header_blocks(true);
     // Stopped when `run` returns, after the server.
     let watcher = Watcher::start(mount.clone(), watch_interval);
     let reload = watcher.handle();

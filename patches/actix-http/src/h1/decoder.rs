@@ -258,7 +258,11 @@ impl MessageType for Request {
     }
 
     fn decode(src: &mut BytesMut) -> Result<Option<(Self, PayloadType)>, ParseError> {
-        let mut headers: [HeaderIndex; MAX_HEADERS] = EMPTY_HEADER_INDEX_ARRAY;
+        // assetc patch (issue 16, part 6): left uninitialised, as `parsed` below is; only the
+        // first `h_len` entries are written and read. Zeroing all 96 (3 KiB) cost a `memset`
+        // per call, and the dispatcher calls this twice per request (the second time on
+        // the empty rest of the read buffer).
+        let mut headers = [const { MaybeUninit::<HeaderIndex>::uninit() }; MAX_HEADERS];
 
         let (len, method, uri, ver, h_len) = {
             // SAFETY:
@@ -282,7 +286,7 @@ impl MessageType for Request {
                     } else {
                         Version::HTTP_10
                     };
-                    HeaderIndex::record(src, req.headers, &mut headers);
+                    HeaderIndex::record_uninit(src, req.headers, &mut headers);
 
                     (len, method, uri, version, req.headers.len())
                 }
@@ -299,10 +303,16 @@ impl MessageType for Request {
             }
         };
 
+        // SAFETY: `record_uninit` wrote the first `h_len` entries (one per parsed header, and
+        // httparse parses at most `MAX_HEADERS`); `MaybeUninit<T>` has `T`'s layout.
+        let headers = unsafe {
+            std::slice::from_raw_parts(headers.as_ptr().cast::<HeaderIndex>(), h_len)
+        };
+
         let mut msg = Request::new();
 
         // convert headers
-        let mut length = msg.set_headers(&src.split_to(len).freeze(), &headers[..h_len], ver)?;
+        let mut length = msg.set_headers(&src.split_to(len).freeze(), headers, ver)?;
 
         // disallow HTTP/1.1 requests that do not contain a Host header
         // see https://datatracker.ietf.org/doc/html/rfc9112#section-3.2
@@ -472,6 +482,25 @@ pub(crate) const EMPTY_HEADER_INDEX_ARRAY: [HeaderIndex; MAX_HEADERS] =
     [EMPTY_HEADER_INDEX; MAX_HEADERS];
 
 impl HeaderIndex {
+    /// assetc patch: [`HeaderIndex::record`] into uninitialised entries, the first
+    /// `headers.len()` of which it initialises.
+    pub(crate) fn record_uninit(
+        bytes: &[u8],
+        headers: &[httparse::Header<'_>],
+        indices: &mut [MaybeUninit<HeaderIndex>],
+    ) {
+        assert!(headers.len() <= indices.len());
+        let bytes_ptr = bytes.as_ptr() as usize;
+        for (header, index) in headers.iter().zip(indices.iter_mut()) {
+            let name_start = header.name.as_ptr() as usize - bytes_ptr;
+            let value_start = header.value.as_ptr() as usize - bytes_ptr;
+            index.write(HeaderIndex {
+                name: (name_start, name_start + header.name.len()),
+                value: (value_start, value_start + header.value.len()),
+            });
+        }
+    }
+
     pub(crate) fn record(
         bytes: &[u8],
         headers: &[httparse::Header<'_>],

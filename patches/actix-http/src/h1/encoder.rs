@@ -57,6 +57,9 @@ pub(crate) trait MessageType: Sized {
 
     fn encode_status(&mut self, dst: &mut BytesMut) -> io::Result<()>;
 
+    /// assetc patch: writes the response's [`HeaderBlock`](super::HeaderBlock), if any.
+    fn write_header_block(&mut self, _dst: &mut BytesMut) {}
+
     fn encode_headers(
         &mut self,
         dst: &mut BytesMut,
@@ -159,6 +162,9 @@ pub(crate) trait MessageType: Sized {
         }
 
         // write headers
+
+        // assetc patch: lines encoded in advance, before the map's.
+        self.write_header_block(dst);
 
         let mut has_date = false;
 
@@ -290,6 +296,14 @@ impl MessageType for Response<()> {
         self.head()
             .flags
             .contains(crate::message::Flags::CAMEL_CASE)
+    }
+
+    fn write_header_block(&mut self, dst: &mut BytesMut) {
+        if let Some(block) = self.extensions.get_mut().get::<super::HeaderBlock>() {
+            for part in &block.parts {
+                dst.extend_from_slice(part);
+            }
+        }
     }
 
     fn encode_status(&mut self, dst: &mut BytesMut) -> io::Result<()> {
@@ -745,5 +759,49 @@ mod tests {
         let data = String::from_utf8(Vec::from(bytes.split().freeze().as_ref())).unwrap();
         assert!(!data.contains("content-length: 0\r\n"));
         assert!(!data.contains("transfer-encoding: chunked\r\n"));
+    }
+
+    // assetc patch: a `HeaderBlock` is written verbatim after the framing lines and before
+    // the map's headers, and a Date in the map still replaces the encoder's.
+    #[actix_rt::test]
+    async fn header_block_written_before_the_map() {
+        let mut bytes = BytesMut::with_capacity(2048);
+        let mut res = Response::with_body(StatusCode::OK, ());
+        res.extensions_mut().insert(super::super::HeaderBlock::new([
+            Bytes::from_static(b"etag: \"a\"\r\n"),
+            Bytes::from_static(b"cache-control: no-cache\r\n"),
+        ]));
+        res.headers_mut()
+            .insert(DATE, HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"));
+        let _ = res.encode_headers(
+            &mut bytes,
+            Version::HTTP_11,
+            BodySize::Sized(5),
+            ConnectionType::KeepAlive,
+            &ServiceConfig::default(),
+        );
+        let data = String::from_utf8(Vec::from(bytes.split().freeze().as_ref())).unwrap();
+        assert_eq!(
+            data,
+            "\r\ncontent-length: 5\r\netag: \"a\"\r\ncache-control: no-cache\r\n\
+             date: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n"
+        );
+
+        // Without a Date in the map, the encoder's own follows the block.
+        let mut res = Response::with_body(StatusCode::NOT_MODIFIED, ());
+        res.extensions_mut()
+            .insert(super::super::HeaderBlock::new([Bytes::from_static(
+                b"etag: \"a\"\r\n",
+            )]));
+        let _ = res.encode_headers(
+            &mut bytes,
+            Version::HTTP_11,
+            BodySize::Sized(0),
+            ConnectionType::KeepAlive,
+            &ServiceConfig::default(),
+        );
+        let data = String::from_utf8(Vec::from(bytes.split().freeze().as_ref())).unwrap();
+        assert!(data.starts_with("\r\netag: \"a\"\r\ndate: "), "{data}");
+        assert_eq!(data.matches("date: ").count(), 1);
     }
 }

@@ -9,6 +9,7 @@ mod decoder;
 mod dispatcher;
 mod encoder;
 mod expect;
+mod header_block;
 mod payload;
 mod sendfile;
 mod service;
@@ -21,6 +22,7 @@ pub use self::{
     codec::Codec,
     dispatcher::Dispatcher,
     expect::ExpectHandler,
+    header_block::HeaderBlock,
     payload::Payload,
     sendfile::FileRange,
     service::{H1Service, H1ServiceHandler},
