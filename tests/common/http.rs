@@ -22,6 +22,19 @@ pub struct Response {
 }
 
 impl Response {
+    /// Every header but Date (the one that changes between two answers), sorted: what two
+    /// answers that must agree are compared by.
+    pub fn headers_but_date(&self) -> Vec<(String, String)> {
+        let mut h: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| n != "date")
+            .cloned()
+            .collect();
+        h.sort();
+        h
+    }
+
     /// The header `name` (lowercase), which must not appear twice.
     pub fn header(&self, name: &str) -> Option<&str> {
         let mut all = self.headers.iter().filter(|(n, _)| n == name);
