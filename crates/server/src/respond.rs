@@ -80,37 +80,33 @@ const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 /// (the same headers as below, by construction) instead of a header map built per
 /// request: those inserts and their encoding were a fifth of a 304's instructions.
 pub(crate) fn respond(outcome: Outcome<'_>, head: bool, block: bool) -> HttpResponse {
-    let lines = match &outcome {
+    let outcome = match outcome {
         Outcome::Represent {
             route,
             rep,
             decision: decision @ (Decision::Full | Decision::NotModified),
             date: None,
-            ..
-        } if block => route
-            .header_lines()
-            .map(|lines| [lines.clone(), rep.header_lines(*decision == Decision::Full)]),
-        _ => None,
-    };
-    if let Some(lines) = lines {
-        let Outcome::Represent {
-            rep,
-            decision,
             file,
             ..
-        } = outcome
-        else {
-            unreachable!("matched above")
-        };
-        if decision == Decision::NotModified {
-            let mut res = HttpResponse::build(StatusCode::NOT_MODIFIED);
-            res.extensions_mut().insert(HeaderBlock::new(lines));
-            return res.body(());
+        } if block && route.header_lines().is_some() => {
+            let url_lines = route.header_lines().expect("checked above").clone();
+            let full = decision == Decision::Full;
+            let lines = HeaderBlock::new([url_lines, rep.header_lines(full)]);
+            let status = if full {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_MODIFIED
+            };
+            let mut res = HttpResponse::build(status);
+            res.extensions_mut().insert(lines);
+            return if full {
+                whole(res, rep, file, head)
+            } else {
+                res.body(())
+            };
         }
-        let mut res = HttpResponse::build(StatusCode::OK);
-        res.extensions_mut().insert(HeaderBlock::new(lines));
-        return whole(res, rep, file, head);
-    }
+        outcome => outcome,
+    };
     let status = match &outcome {
         Outcome::Represent { decision, .. } => match decision {
             Decision::Full => StatusCode::OK,
