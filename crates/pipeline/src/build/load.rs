@@ -1,7 +1,7 @@
 //! Load and hash: each source read once here. Text (HTML, CSS, JS, JSON, web manifests) is
 //! hashed and handed to the scan, then let go: later phases read it again through
-//! [`Node::text`], checked against this digest, so a build holds the files being worked on,
-//! never the whole tree's text. Every other file is hashed as a stream and copied when
+//! [`Node::text`], checked by its [`Stamp`] or against this digest, so a build holds the
+//! files being worked on, never the whole tree's text. Every other file is hashed as a stream and copied when
 //! written: verified against this hash, or by its [`Stamp`] where that can stand for it.
 
 use std::collections::BTreeSet;
@@ -40,7 +40,13 @@ pub(crate) struct Node {
 
 pub(crate) enum Content {
     /// Text whose references are rewritten; its bytes are read again when needed.
-    Text { digest: Digest, size: u64 },
+    Text {
+        digest: Digest,
+        size: u64,
+        /// Its metadata once read, where that can stand for the bytes hashed: the later
+        /// reads are then checked by it rather than hashed again.
+        stamp: Option<Stamp>,
+    },
     /// A file served as it is: hashed now, copied (and verified) when written.
     File {
         digest: Digest,
@@ -116,10 +122,14 @@ pub(crate) fn load(
         }
     }
     let (content, text) = if format.is_text() {
-        let text = fs::read(&source.path).map_err(BuildError::io(&source.path))?;
+        let (text, meta) = read_text(&source.path)?;
+        let stamp = meta
+            .and_then(|meta| Stamp::settled(&meta, SETTLED))
+            .filter(|s| s.size == text.len() as u64);
         let content = Content::Text {
             digest: sha256(&text),
             size: text.len() as u64,
+            stamp,
         };
         (content, Some(text))
     } else {
@@ -157,12 +167,20 @@ impl Node {
     /// A text source's bytes, read again and checked to be the ones loaded (a file changed
     /// since is refused, as a copied file is); None for a file that is not text.
     pub(crate) fn text(&self) -> Result<Option<Vec<u8>>, BuildError> {
-        let Content::Text { digest, size } = &self.content else {
+        let Content::Text {
+            digest,
+            size,
+            stamp,
+        } = &self.content
+        else {
             return Ok(None);
         };
         let path = &self.source.path;
-        let text = fs::read(path).map_err(BuildError::io(path))?;
-        if text.len() as u64 != *size || &sha256(&text) != digest {
+        let (text, after) = read_text(path)?;
+        // Read under the stamp it had when hashed (the same before and after the read):
+        // the bytes are the ones hashed, as for a copied file.
+        let stamped = stamp.is_some_and(|s| after.is_some_and(|m| Stamp::of(&m) == s));
+        if text.len() as u64 != *size || (!stamped && &sha256(&text) != digest) {
             return Err(BuildError::ChangedDuringBuild { path: path.clone() });
         }
         Ok(Some(text))
@@ -190,7 +208,9 @@ impl Node {
     /// The source's own digest and size.
     pub(crate) fn digest(&self) -> (&Digest, u64) {
         match &self.content {
-            Content::Text { digest, size } | Content::File { digest, size, .. } => (digest, *size),
+            Content::Text { digest, size, .. } | Content::File { digest, size, .. } => {
+                (digest, *size)
+            }
         }
     }
 }
@@ -246,7 +266,96 @@ pub(crate) fn read_chunks(
     }
 }
 
+/// A file's bytes, and its metadata taken once they are read if its stamp did not move
+/// during the read (a stamp the bytes were read under); None if it did.
+fn read_text(path: &Path) -> Result<(Vec<u8>, Option<fs::Metadata>), BuildError> {
+    let mut file = fs::File::open(path).map_err(BuildError::io(path))?;
+    let before = file.metadata().map_err(BuildError::io(path))?;
+    let mut text = Vec::with_capacity(before.len() as usize);
+    file.read_to_end(&mut text).map_err(BuildError::io(path))?;
+    let after = file.metadata().map_err(BuildError::io(path))?;
+    Ok((
+        text,
+        (Stamp::of(&before) == Stamp::of(&after)).then_some(after),
+    ))
+}
+
 /// Runs `f` with this worker's read buffer.
 pub(crate) fn with_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
     BUFFER.with(|b| f(&mut b.borrow_mut()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+    use std::os::unix::fs::MetadataExt as _;
+
+    use assetc_core::LogicalPath;
+
+    use super::*;
+
+    /// `path` loaded as a text node whose stamp counts as settled at once.
+    fn loaded(path: &Path) -> Node {
+        let source = SourceFile {
+            logical: LogicalPath::new("app.js").unwrap(),
+            path: path.to_path_buf(),
+        };
+        let (mut node, text) = load(source, &EntryPoints::new(&[]).unwrap(), None).unwrap();
+        assert_eq!(text.as_deref(), Some(&fs::read(path).unwrap()[..]));
+        let meta = fs::metadata(path).unwrap();
+        let Content::Text { stamp, .. } = &mut node.content else {
+            panic!("a script is text");
+        };
+        // Just written: hashed again when read, as a copied file is.
+        assert_eq!(*stamp, None);
+        *stamp = Stamp::settled(&meta, Duration::ZERO);
+        assert!(stamp.is_some());
+        node
+    }
+
+    #[test]
+    fn text_read_again_is_the_text_loaded_or_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.js");
+        let changed = |node: &Node| matches!(node.text(), Err(BuildError::ChangedDuringBuild { path: p }) if p == path);
+        fs::write(&path, "import './a.js';\n").unwrap();
+        let node = loaded(&path);
+        assert_eq!(node.text().unwrap().unwrap(), b"import './a.js';\n");
+
+        // Rewritten in place, same size: its ctime moved, so it is hashed, and refused. (A
+        // write within the clock tick of the stamp's would leave ctime as it was, which is
+        // why a load stamps only files settled for `SETTLED`: written until the tick passes.)
+        let ctime = |p: &Path| {
+            fs::metadata(p)
+                .map(|m| (m.ctime(), m.ctime_nsec()))
+                .unwrap()
+        };
+        let stamped = ctime(&path);
+        for _ in 0..10_000 {
+            fs::write(&path, "import './b.js';\n").unwrap();
+            if ctime(&path) != stamped {
+                break;
+            }
+        }
+        assert_ne!(ctime(&path), stamped);
+        assert!(changed(&node));
+
+        // Replaced by an editor's atomic save of the same bytes: another inode, so hashed,
+        // and the same bytes pass.
+        let node = loaded(&path);
+        let other = dir.path().join("app.js.tmp");
+        fs::write(&other, "import './b.js';\n").unwrap();
+        fs::rename(&other, &path).unwrap();
+        assert_eq!(node.text().unwrap().unwrap(), b"import './b.js';\n");
+
+        // Grown in place.
+        let node = loaded(&path);
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        assert!(changed(&node));
+    }
 }

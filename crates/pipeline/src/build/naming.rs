@@ -18,7 +18,7 @@ use crate::build::resolve::{Resolution, Resolver};
 use crate::error::{BuildError, Warning, WarningKind};
 use crate::output::scan_cache::{CachedName, ScanCache};
 use crate::output::staging::create_parent;
-use crate::scan::{html, rewrite, Edit, Format, FoundRef};
+use crate::scan::{html, rewrite, rewrite_spliced, Edit, Format, FoundRef};
 
 /// A node's final name and bytes.
 #[derive(Clone)]
@@ -614,7 +614,7 @@ fn rewrite_text(
 ) -> Result<Vec<u8>, BuildError> {
     let from = &node.source.logical;
     let cross_origin = !ctx.base_url.starts_with('/');
-    rewrite(node.format, text, &node.charset, |r: &FoundRef| {
+    let visit = |r: &FoundRef| {
         let (Resolution::Target(target), Some(local)) =
             ctx.resolver.resolve_local(from, &r.value, r.role)
         else {
@@ -646,7 +646,17 @@ fn rewrite_text(
             integrity,
             cross_origin,
         }
-    })
+    };
+    // The scan of these very bytes (the key holds their digest) found each reference's
+    // span: spliced there, the text is not parsed a second time.
+    let spliced = std::str::from_utf8(text).ok().and_then(|source| {
+        let scan = ctx.cache.scanned(&node.cache_key("scan").finish())?;
+        Some((source, scan.spliced(source)?))
+    });
+    match spliced {
+        Some((source, refs)) => rewrite_spliced(source, &refs, visit),
+        None => rewrite(node.format, text, &node.charset, visit),
+    }
     .map_err(|source| BuildError::Rewrite {
         path: from.to_string(),
         source,

@@ -21,9 +21,10 @@ use globset::GlobSet;
 use crate::build::load::Node;
 use crate::build::walk::SourceFile;
 use crate::error::{Warning, WarningKind};
-use crate::output::scan_cache::{CachedRef, CachedScan, ScanCache};
+use crate::output::scan_cache::{CachedRef, CachedScan, CachedSpan, ScanCache};
 use crate::scan::html::decode_char_refs;
-use crate::scan::{rewrite, Edit, Role};
+use crate::scan::text_ref::{TextContext, TextRef};
+use crate::scan::Role;
 
 /// What one file's scan found: its local targets, where each reference to one of them is
 /// (for the reference record, `output::refs`), its warnings, and whether it parsed (a file
@@ -59,20 +60,33 @@ pub(crate) fn scan(
         };
     };
     let found = cache.scan(node.cache_key("scan").finish(), || {
-        let mut refs = Vec::new();
-        let result = rewrite(node.format, bytes, &node.charset, |r| {
-            refs.push(CachedRef(
-                r.value.clone(),
-                r.role == Role::Navigation,
-                r.line,
-                r.column,
-                r.takes_integrity,
-            ));
-            Edit::default()
-        });
+        let scanned = crate::scan::scan(node.format, bytes, &node.charset);
+        let spans = |refs: &[TextRef]| {
+            refs.iter()
+                .map(|r| CachedSpan::new(&r.span, r.context))
+                .collect::<Option<Vec<_>>>()
+        };
         CachedScan {
-            refs,
-            error: result.err().map(|e| e.to_string()),
+            refs: scanned
+                .refs
+                .into_iter()
+                .map(|r| {
+                    CachedRef(
+                        r.value,
+                        r.role == Role::Navigation,
+                        r.line,
+                        r.column,
+                        r.takes_integrity,
+                    )
+                })
+                .collect(),
+            error: scanned.error.map(|e| e.to_string()),
+            spans: scanned.spliced.as_deref().and_then(spans),
+            strings: scanned
+                .strings
+                .iter()
+                .filter_map(|(span, quote)| CachedSpan::new(span, TextContext::JsString(*quote)))
+                .collect(),
         }
     });
     let from = &node.source.logical;

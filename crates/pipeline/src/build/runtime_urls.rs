@@ -19,8 +19,11 @@
 //! (`package.json`, …) is read by tools, never fetched by a page, so it is not read, nor is a
 //! CommonJS `require("…")` argument.
 //!
-//! It costs a lexing pass over every script and JSON file, which is kept cheap by looking
-//! closer only at strings whose last segment, as written, is the name of a renamed file.
+//! It costs no lexing of its own: the scan kept, in the same pass that found a script's
+//! references, the strings of every script and JSON file that may name a file at all
+//! (`scan::js::may_name_a_file`); a file with none is not read again, and of the others
+//! only the strings whose last segment, as written, is the name of a renamed file are
+//! looked at closer.
 
 use std::collections::{HashMap, HashSet};
 
@@ -34,12 +37,9 @@ use crate::build::resolve::Resolver;
 use crate::error::{BuildError, Note, NoteKind};
 use crate::output::scan_cache::{CachedNote, Key, ScanCache};
 use crate::scan::html::inline_script_strings;
-use crate::scan::js::{scan_js, string_literals_where};
+use crate::scan::js::{decoded_strings, may_name_a_file, scan_js_and_strings, MAX_NAME_LENGTH};
 use crate::scan::text_ref::TextRef;
 use crate::scan::Format;
-
-/// Longer strings are data, not file names.
-const MAX_NAME_LENGTH: usize = 2048;
 
 /// JSON that describes a package to its tools (npm, bower, composer, TypeScript): the file
 /// names in it are never fetched by a page.
@@ -93,6 +93,7 @@ pub(crate) fn runtime_urls(
         resolver,
         named,
         renamed: &renamed,
+        cache,
         suffixes,
         file_names,
     };
@@ -128,6 +129,8 @@ struct Finder<'a> {
     resolver: &'a Resolver,
     named: &'a [Named],
     renamed: &'a [bool],
+    /// For what the scan found.
+    cache: &'a ScanCache,
     suffixes: HashMap<&'a str, Vec<usize>>,
     /// The file names of the renamed files: a string that ends in none of them names none.
     file_names: HashSet<&'a str>,
@@ -141,30 +144,37 @@ impl Finder<'_> {
         if !matches!(node.format, Format::Js | Format::Json | Format::Html) {
             return Ok(Vec::new());
         }
+        if node.format == Format::Json && METADATA_JSON.contains(&node.source.logical.file_name()) {
+            return Ok(Vec::new());
+        }
+        // The scan kept the strings of a script or JSON that may name a file: with none,
+        // the file is not read again, and otherwise not lexed again.
+        let scanned = match node.format {
+            Format::Js | Format::Json => self.cache.scanned(&node.cache_key("scan").finish()),
+            _ => None,
+        };
+        if scanned.as_ref().is_some_and(|s| s.strings.is_empty()) {
+            return Ok(Vec::new());
+        }
         let Some(text) = node.text()? else {
             return Ok(Vec::new());
         };
         let bytes = &text[..];
         let keep = |raw: &str| self.may_name(raw);
         let strings: Vec<TextRef> = match node.format {
-            Format::Json if METADATA_JSON.contains(&node.source.logical.file_name()) => {
-                return Ok(Vec::new())
-            }
             Format::Js | Format::Json => {
                 let Ok(source) = std::str::from_utf8(bytes) else {
                     return Ok(Vec::new());
                 };
-                let strings = string_literals_where(source, keep);
-                if node.format == Format::Json || strings.is_empty() {
-                    strings
-                } else {
-                    // The references the build rewrites are not runtime URLs.
-                    let rewritten: Vec<_> = scan_js(source).into_iter().map(|r| r.span).collect();
-                    strings
-                        .into_iter()
-                        .filter(|s| !rewritten.contains(&s.span))
-                        .collect()
-                }
+                let spans = match scanned.and_then(|s| s.strings(source)) {
+                    Some(spans) => spans,
+                    None => scan_js_and_strings(source, may_name_a_file).1,
+                };
+                let spans = spans
+                    .into_iter()
+                    .filter(|(span, _)| keep(&source[span.clone()]))
+                    .collect();
+                decoded_strings(source, spans)
             }
             Format::Html if has_inline_script(bytes) => {
                 inline_script_strings(bytes, &node.charset, keep).unwrap_or_default()
@@ -211,14 +221,11 @@ impl Finder<'_> {
             .collect()
     }
 
-    /// Whether a string, as written, may name a renamed file: short, no whitespace, and its
-    /// last segment one of their names (or escaped, so that only its decoding tells).
+    /// Whether a string, as written, may name a renamed file: one that may name a file at
+    /// all, whose last segment is one of their names (or escaped, so that only its decoding
+    /// tells).
     fn may_name(&self, raw: &str) -> bool {
-        if raw.len() > MAX_NAME_LENGTH
-            || raw
-                .bytes()
-                .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-        {
+        if !may_name_a_file(raw) {
             return false;
         }
         if raw.contains(['\\', '%']) {

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Seek, Write};
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
 use crate::error::BuildError;
+use crate::scan::text_ref::{TextContext, TextRef};
 
 /// The cache's path inside a build directory.
 pub const CACHE_FILE: &str = ".assetc/scan-cache";
@@ -26,14 +28,76 @@ pub const CACHE_FILE: &str = ".assetc/scan-cache";
 /// The first word of the file; then the layout, the assetc version and the body's SHA-256.
 const MAGIC: &str = "assetc-scan-cache";
 /// Bumped whenever what an entry holds, or how a key is computed, changes.
-const LAYOUT: u32 = 2;
+const LAYOUT: u32 = 3;
 
 /// A text source's references as its scanner found them, in document order, and the parse
-/// error that stopped it, if one did.
+/// error that stopped it, if one did; for CSS, JS and web manifests each reference's span
+/// beside it, and for JS and JSON the strings that may name a file (`scan::Scanned`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CachedScan {
     pub refs: Vec<CachedRef>,
     pub error: Option<String>,
+    pub spans: Option<Vec<CachedSpan>>,
+    pub strings: Vec<CachedSpan>,
+}
+
+/// A byte range of the text and how it is delimited (`TextContext::code`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct CachedSpan(pub u32, pub u32, pub u8);
+
+impl CachedSpan {
+    pub fn new(span: &Range<usize>, context: TextContext) -> Option<Self> {
+        Some(Self(
+            span.start.try_into().ok()?,
+            span.end.try_into().ok()?,
+            context.code()?,
+        ))
+    }
+
+    /// The span in `source` (which must be the text scanned, as the key says), or None if
+    /// it does not fall on character boundaries inside it: an entry that cannot be right.
+    pub fn get(self, source: &str) -> Option<(Range<usize>, TextContext)> {
+        let span = self.0 as usize..self.1 as usize;
+        source.get(span.clone())?;
+        Some((span, TextContext::from_code(self.2)?))
+    }
+}
+
+impl CachedScan {
+    /// The references with their spans in `source`, for a splice; None when the scan has
+    /// no spans (HTML, a text that did not parse) or they cannot be `source`'s.
+    pub fn spliced(&self, source: &str) -> Option<Vec<TextRef>> {
+        let spans = self.spans.as_ref()?;
+        if self.error.is_some() || spans.len() != self.refs.len() {
+            return None;
+        }
+        spans
+            .iter()
+            .zip(&self.refs)
+            .map(|(span, CachedRef(value, _, line, column, _))| {
+                let (span, context) = span.get(source)?;
+                Some(TextRef {
+                    span,
+                    value: value.clone(),
+                    context,
+                    line: *line,
+                    column: *column,
+                })
+            })
+            .collect()
+    }
+
+    /// The strings that may name a file, as spans of `source` with their quotes; None
+    /// when one cannot be `source`'s.
+    pub fn strings(&self, source: &str) -> Option<Vec<(Range<usize>, char)>> {
+        self.strings
+            .iter()
+            .map(|s| match s.get(source)? {
+                (span, TextContext::JsString(quote)) => Some((span, quote)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// One reference found: value as written, whether a navigation, line, column, and whether
@@ -120,6 +184,15 @@ impl ScanCache {
     /// The scan cached under `key`, or `scan()`'s, which is cached.
     pub fn scan(&self, key: Digest, scan: impl FnOnce() -> CachedScan) -> CachedScan {
         self.lookup(key, |e| &mut e.scans, scan)
+    }
+
+    /// What was scanned under `key` by this build or taken from the cache for it, if
+    /// anything was (not counted as a use).
+    pub fn scanned(&self, key: &Digest) -> Option<CachedScan> {
+        if let Some(scan) = lock(&self.new).scans.get(key) {
+            return Some(scan.clone());
+        }
+        lock(&self.old).scans.get(key).cloned()
     }
 
     /// The naming result cached under `key`, or `name()`'s.
@@ -324,6 +397,8 @@ mod tests {
         CachedScan {
             refs: vec![CachedRef(value.into(), false, 1, 2, false)],
             error: None,
+            spans: Some(vec![CachedSpan(0, value.len() as u32, 4)]),
+            strings: Vec::new(),
         }
     }
 
@@ -393,5 +468,47 @@ mod tests {
         fn clone_finish(&mut self) -> Digest {
             Key(self.0.clone()).finish()
         }
+    }
+
+    #[test]
+    fn spans_that_cannot_be_the_texts_are_not_spliced() {
+        let source = "url(é.png)";
+        let at = |start: u32, end: u32, code: u8| CachedScan {
+            spans: Some(vec![CachedSpan(start, end, code)]),
+            ..scan("é.png")
+        };
+        let refs = at(4, 10, 0)
+            .spliced(source)
+            .expect("in bounds, on boundaries");
+        assert_eq!(
+            (&source[refs[0].span.clone()], refs[0].context),
+            ("é.png", TextContext::CssUnquotedUrl)
+        );
+        // Past the end, inside a character, an unknown delimiter.
+        for bad in [at(4, 12, 0), at(5, 10, 0), at(4, 10, 7)] {
+            assert!(bad.spliced(source).is_none());
+        }
+        // A span missing for a reference, or a scan that failed.
+        let short = CachedScan {
+            spans: Some(Vec::new()),
+            ..scan("é.png")
+        };
+        assert!(short.spliced(source).is_none());
+        let failed = CachedScan {
+            error: Some("not UTF-8".into()),
+            ..at(4, 10, 0)
+        };
+        assert!(failed.spliced(source).is_none());
+        // Strings are JS strings only.
+        let strings = CachedScan {
+            strings: vec![CachedSpan(4, 10, 6)],
+            ..scan("é.png")
+        };
+        assert_eq!(strings.strings(source), Some(vec![(4..10, '`')]));
+        let css = CachedScan {
+            strings: vec![CachedSpan(4, 10, 2)],
+            ..scan("é.png")
+        };
+        assert_eq!(css.strings(source), None);
     }
 }

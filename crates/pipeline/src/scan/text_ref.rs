@@ -18,6 +18,29 @@ pub enum TextContext {
     Comment,
 }
 
+impl TextContext {
+    /// Every context, each at the index that is its [`TextContext::code`].
+    const ALL: [TextContext; 7] = [
+        TextContext::CssUnquotedUrl,
+        TextContext::Comment,
+        TextContext::CssString('"'),
+        TextContext::CssString('\''),
+        TextContext::JsString('"'),
+        TextContext::JsString('\''),
+        TextContext::JsString('`'),
+    ];
+
+    /// A one-byte code for the scan cache; None for a quote no scanner reports.
+    pub fn code(self) -> Option<u8> {
+        Self::ALL.iter().position(|&c| c == self).map(|i| i as u8)
+    }
+
+    /// The context of a [`TextContext::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+}
+
 /// A reference found in a text file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextRef {

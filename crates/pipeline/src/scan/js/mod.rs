@@ -13,6 +13,8 @@ mod lexer;
 
 use crate::scan::js::escape::decode;
 use crate::scan::js::lexer::{Lexer, Literal, Token};
+use std::ops::Range;
+
 use crate::scan::text_ref::{locate, TextContext, TextRef};
 
 /// Every reference in `source`, in source order: static `import`/`export … from` specifiers and
@@ -20,19 +22,41 @@ use crate::scan::text_ref::{locate, TextContext, TextRef};
 /// any string in `new URL("…", import.meta.url)`; and `sourceMappingURL` comments. Bare
 /// specifiers (`"react"`) are packages, not files, and are never reported.
 pub fn scan_js(source: &str) -> Vec<TextRef> {
+    scan_js_and_strings(source, |_| false).0
+}
+
+/// [`scan_js`], and in the same pass the strings [`string_literals_where`] would keep, as
+/// spans (without their delimiters) with their quote, escapes not resolved; none that is a
+/// reference reported.
+pub fn scan_js_and_strings(
+    source: &str,
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<TextRef>, Vec<(Range<usize>, char)>) {
     let mut lexer = Lexer::new(source);
     let mut recognizer = Recognizer {
         source,
         state: State::Idle,
         refs: Vec::new(),
     };
+    let mut strings = Strings::new(source, keep);
     while let Some(token) = lexer.next_token() {
         recognizer.feed(token);
+        strings.feed(token);
     }
     let mut refs = recognizer.refs;
     refs.append(&mut lexer.comment_refs);
     locate(source, &mut refs);
-    refs
+    let mut strings = strings.found;
+    if !strings.is_empty() {
+        // The references the build rewrites are not runtime URLs (both sorted by start).
+        let spans: Vec<&Range<usize>> = refs.iter().map(|r| &r.span).collect();
+        strings.retain(|(span, _)| {
+            spans
+                .binary_search_by_key(&span.start, |s| s.start)
+                .map_or(true, |i| spans[i] != span)
+        });
+    }
+    (refs, strings)
 }
 
 /// Every string in `source` as the program sees it (escapes resolved), in source order:
@@ -50,12 +74,79 @@ pub fn string_literals(source: &str) -> Vec<TextRef> {
 /// that cannot be what the caller looks for.
 pub fn string_literals_where(source: &str, keep: impl Fn(&str) -> bool) -> Vec<TextRef> {
     let mut lexer = Lexer::new(source);
-    let mut strings = Vec::new();
-    // The two tokens before this one, for `require (`.
-    let mut before: [Option<Token<'_>>; 2] = [None, None];
+    let mut strings = Strings::new(source, keep);
     while let Some(token) = lexer.next_token() {
+        strings.feed(token);
+    }
+    decoded_strings(source, strings.found)
+}
+
+/// The strings at `spans` (as [`scan_js_and_strings`] gives them) with their escapes
+/// resolved and their `line:column`; a string whose escapes are invalid is left out.
+pub fn decoded_strings(source: &str, spans: Vec<(Range<usize>, char)>) -> Vec<TextRef> {
+    let mut strings: Vec<TextRef> = spans
+        .into_iter()
+        .filter_map(|(span, quote)| {
+            let value = decode(&source[span.clone()], quote == '`')?;
+            Some(TextRef {
+                span,
+                value,
+                context: TextContext::JsString(quote),
+                line: 0,
+                column: 0,
+            })
+        })
+        .collect();
+    locate(source, &mut strings);
+    strings
+}
+
+/// Whether a string, as written, may name a file at all, whatever the tree: short, no
+/// whitespace, and a last segment with an extension (or escaped, so that only its
+/// decoding tells). What the scan keeps for the runtime-URL search, which needs no file
+/// of the tree to decide it, so that the scan cache can hold it.
+pub fn may_name_a_file(raw: &str) -> bool {
+    if raw.len() > MAX_NAME_LENGTH
+        || raw
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return false;
+    }
+    if raw.contains(['\\', '%']) {
+        return true;
+    }
+    let path = raw.split(['?', '#']).next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
+    name.rsplit_once('.')
+        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
+}
+
+/// Longer strings are data, not file names.
+pub const MAX_NAME_LENGTH: usize = 2048;
+
+/// The strings of a token stream that `keep` accepts as written, as spans with their quote.
+struct Strings<'s, K> {
+    source: &'s str,
+    keep: K,
+    /// The two tokens before this one, for `require (`.
+    before: [Option<Token<'s>>; 2],
+    found: Vec<(Range<usize>, char)>,
+}
+
+impl<'s, K: Fn(&str) -> bool> Strings<'s, K> {
+    fn new(source: &'s str, keep: K) -> Self {
+        Self {
+            source,
+            keep,
+            before: [None, None],
+            found: Vec::new(),
+        }
+    }
+
+    fn feed(&mut self, token: Token<'s>) {
         let after_require = matches!(
-            before,
+            self.before,
             [
                 Some(Token::Name {
                     text: "require",
@@ -64,35 +155,23 @@ pub fn string_literals_where(source: &str, keep: impl Fn(&str) -> bool) -> Vec<T
                 Some(Token::Punct(b'('))
             ]
         );
-        before = [before[1], Some(token)];
+        self.before = [self.before[1], Some(token)];
         if after_require {
-            continue;
+            return;
         }
         let (span, quote) = match token {
             Token::Str(l) => (
                 l.start + 1..l.end - 1,
-                char::from(source.as_bytes()[l.start]),
+                char::from(self.source.as_bytes()[l.start]),
             ),
             Token::Template(l) => (l.start + 1..l.end - 1, '`'),
             Token::TemplatePart(l) => (l.start..l.end, '`'),
-            _ => continue,
+            _ => return,
         };
-        if !keep(&source[span.clone()]) {
-            continue;
+        if (self.keep)(&self.source[span.clone()]) {
+            self.found.push((span, quote));
         }
-        let Some(value) = decode(&source[span.clone()], quote == '`') else {
-            continue;
-        };
-        strings.push(TextRef {
-            span,
-            value,
-            context: TextContext::JsString(quote),
-            line: 0,
-            column: 0,
-        });
     }
-    locate(source, &mut strings);
-    strings
 }
 
 /// Where the recognizer is in one of the token sequences it looks for.

@@ -541,3 +541,33 @@ fn string_literals_are_every_string_template_and_template_part() {
         ["./a.js"]
     );
 }
+
+#[test]
+fn one_pass_finds_the_references_and_apart_from_them_the_strings_that_may_name_files() {
+    let src = "import './a.js';\nconst u = 'img/logo.png', v = 'label', w = `${b}/x.json`;\nr = require('./c.js'); new URL('d.svg', import.meta.url);\ne = 'v1.2'; f = 'a\\u002epng'; g = 'a b.png';";
+    let (refs, spans) = scan_js_and_strings(src, may_name_a_file);
+    assert_eq!(refs, scan_js(src));
+    let strings = testkit::check(src, decoded_strings(src, spans));
+    let found: Vec<(&str, u32, u32)> = strings
+        .iter()
+        .map(|s| (s.value.as_str(), s.line, s.column))
+        .collect();
+    // Not the references (`./a.js`, `d.svg`), nor `require`'s argument, nor `label`, which
+    // has no extension, nor what holds a space.
+    assert_eq!(
+        found,
+        [
+            ("img/logo.png", 2, 12),
+            ("/x.json", 2, 49),
+            ("v1.2", 4, 6),
+            ("a.png", 4, 18)
+        ]
+    );
+    // The same strings as a pass of their own finds, less the references.
+    let alone: Vec<String> = string_literals_where(src, may_name_a_file)
+        .into_iter()
+        .filter(|s| !refs.iter().any(|r| r.span == s.span))
+        .map(|s| s.value)
+        .collect();
+    assert_eq!(alone, ["img/logo.png", "/x.json", "v1.2", "a.png"]);
+}
