@@ -197,11 +197,10 @@ impl Node {
         key
     }
 
-    /// The stamp of a file copied as it is, where it can stand for the bytes hashed.
+    /// The source's stamp, where it can stand for the bytes hashed.
     pub(crate) fn stamp(&self) -> Option<Stamp> {
         match &self.content {
-            Content::File { stamp, .. } => *stamp,
-            Content::Text { .. } => None,
+            Content::File { stamp, .. } | Content::Text { stamp, .. } => *stamp,
         }
     }
 
@@ -253,9 +252,19 @@ fn hash_file_with(path: &Path, buf: &mut [u8]) -> Result<Hashed, BuildError> {
 pub(crate) fn read_chunks(
     path: &Path,
     buf: &mut [u8],
+    f: impl FnMut(&[u8]) -> Result<(), BuildError>,
+) -> Result<fs::File, BuildError> {
+    let reader = fs::File::open(path).map_err(BuildError::io(path))?;
+    read_from(reader, path, buf, f)
+}
+
+/// [`read_chunks`] of a file already open (`path` is for errors).
+pub(crate) fn read_from(
+    mut reader: fs::File,
+    path: &Path,
+    buf: &mut [u8],
     mut f: impl FnMut(&[u8]) -> Result<(), BuildError>,
 ) -> Result<fs::File, BuildError> {
-    let mut reader = fs::File::open(path).map_err(BuildError::io(path))?;
     loop {
         match reader.read(buf) {
             Ok(0) => return Ok(reader),

@@ -230,16 +230,24 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     )?;
     drop(reusable);
 
-    let tree = write::write_tree(
-        staging.dir(),
-        &v.output,
-        &ctx,
-        &named,
-        &mut manifest,
-        &to_write,
-        &options.compress,
-        progress,
-    )?;
+    // The reference record needs neither names nor the manifest: written on one worker
+    // while the others write the tree (it is one serial stream, 25 MB at 100,000 files).
+    let (tree, refs_part) = rayon::join(
+        || {
+            write::write_tree(
+                staging.dir(),
+                &v.output,
+                &ctx,
+                &named,
+                &mut manifest,
+                &to_write,
+                &options.compress,
+                progress,
+            )
+        },
+        || write::write_refs_part(staging.dir(), &nodes, &positions),
+    );
+    let (tree, refs_part) = (tree?, refs_part?);
     // Names and the rewritten text held since naming are written: only the manifest and
     // the reference positions are needed from here on.
     drop(named);
@@ -256,8 +264,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
         &v.output,
         previous.as_ref(),
         &manifest,
-        &nodes,
-        &positions,
+        &refs_part,
         options,
     )?;
     logical_paths::write(staging.dir(), &manifest, options.logical_paths)?;

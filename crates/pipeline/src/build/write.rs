@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
 use crate::build::compress::{compress_file, compressible, CompressOptions};
-use crate::build::load::{read_chunks, with_buffer, Node, Stamp};
+use crate::build::load::{read_from, with_buffer, Node, Stamp};
 use crate::build::naming::{final_bytes, FinalBytes, Named, NamingContext};
 use crate::build::options::BuildOptions;
 use crate::build::Progress;
@@ -144,12 +144,10 @@ pub(crate) fn write_records(
     output: &Path,
     previous: Option<&Records>,
     manifest: &Manifest,
-    nodes: &[Node],
-    positions: &[Vec<(u32, u32, usize)>],
+    refs_part: &RefsPart,
     options: &BuildOptions,
 ) -> Result<Vec<Generation>, BuildError> {
     let state = staging.join(STATE_DIR).join("generations");
-    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
     // The manifest is streamed to its file rather than held (60 MB at 100,000 files), and
     // hashed on the way: its generation id is the fingerprint of its bytes.
     let unnamed = state.join(".manifest.json.part");
@@ -188,7 +186,7 @@ pub(crate) fn write_records(
         }
     }
     let refs_record = staging.join(refs_path(&id));
-    write_hashed(&refs_record, |out| write_refs_record(nodes, positions, out))?;
+    fs::rename(&refs_part.0, &refs_record).map_err(BuildError::io(&refs_record))?;
     let record = staging.join(GENERATIONS_FILE);
     let generations = Generations {
         generations: kept.clone(),
@@ -197,6 +195,25 @@ pub(crate) fn write_records(
     let manifest_path = staging.join(MANIFEST_FILE_NAME);
     fs::copy(&generation_record, &manifest_path).map_err(BuildError::io(&manifest_path))?;
     Ok(kept)
+}
+
+/// This build's reference record, written under a temporary name: its name is the
+/// generation's id, the fingerprint of a manifest not yet complete.
+pub(crate) struct RefsPart(PathBuf);
+
+/// Writes this build's reference record into the staging tree, made one source at a time
+/// from the nodes. It reads neither names nor the manifest, so it is written while the tree
+/// is ([`write_records`] gives it its name).
+pub(crate) fn write_refs_part(
+    staging: &Path,
+    nodes: &[Node],
+    positions: &[Vec<(u32, u32, usize)>],
+) -> Result<RefsPart, BuildError> {
+    let state = staging.join(STATE_DIR).join("generations");
+    fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
+    let part = state.join(".refs.json.part");
+    write_hashed(&part, |out| write_refs_record(nodes, positions, out))?;
+    Ok(RefsPart(part))
 }
 
 /// Writes a file through `write` (buffered), returning the SHA-256 of what was written.
@@ -241,16 +258,20 @@ fn write_entry(
         FinalBytes::Source => {
             let node = &ctx.nodes[i];
             let sha384 = integrity_is_sha384(&named.content_type);
+            let from = &node.source.path;
             match node.stamp() {
                 // Its SRI needs no read of its bytes: the kernel copies them.
                 Some(stamp) if !sha384 => {
-                    copy_stamped(&node.source.path, target, stamp)?;
+                    copy_stamped(from, target, stamp)?;
                     integrity_sha256(&named.digest)
                 }
-                _ => match copy_verified(&node.source.path, target, &named.digest, sha384)? {
-                    Some(sha384) => integrity_sha384(&sha384),
-                    None => integrity_sha256(&named.digest),
-                },
+                stamp => {
+                    let check = stamp.map_or(Check::Digest(&named.digest), Check::Stamp);
+                    match copy_verified(from, target, check, sha384)? {
+                        Some(sha384) => integrity_sha384(&sha384),
+                        None => integrity_sha256(&named.digest),
+                    }
+                }
             }
         }
     };
@@ -331,39 +352,69 @@ fn copy_stamped(from: &Path, to: &Path, stamp: Stamp) -> Result<(), BuildError> 
     Ok(())
 }
 
-/// Copies `from` to `to`, checking that the bytes still hash to `expected` (the file may
-/// have changed since it was hashed); returns the bytes' SHA-384 if `sha384` asks for it.
+/// How a copy read through user space is checked to be of the bytes hashed.
+#[derive(Clone, Copy)]
+enum Check<'a> {
+    /// The file's stamp is the one it had when hashed, before and after the read.
+    Stamp(Stamp),
+    /// The bytes hash to this SHA-256 again.
+    Digest(&'a Digest),
+}
+
+/// Copies `from` to `to` through user space, checked as `check` says (the file may have
+/// changed since it was hashed); returns the bytes' SHA-384 if `sha384` asks for it.
 fn copy_verified(
     from: &Path,
     to: &Path,
-    expected: &Digest,
+    check: Check<'_>,
     sha384: bool,
 ) -> Result<Option<[u8; 48]>, BuildError> {
-    with_buffer(|buf| copy_verified_with(from, to, expected, sha384, buf))
+    with_buffer(|buf| copy_verified_with(from, to, check, sha384, buf))
 }
 
 fn copy_verified_with(
     from: &Path,
     to: &Path,
-    expected: &Digest,
+    check: Check<'_>,
     sha384: bool,
     buf: &mut [u8],
 ) -> Result<Option<[u8; 48]>, BuildError> {
+    let changed = || BuildError::ChangedDuringBuild {
+        path: from.to_path_buf(),
+    };
+    let stamped = |file: &fs::File, stamp: Stamp| -> Result<bool, BuildError> {
+        let meta = file.metadata().map_err(BuildError::io(from))?;
+        Ok(Stamp::of(&meta) == stamp)
+    };
+    let reader = fs::File::open(from).map_err(BuildError::io(from))?;
+    if let Check::Stamp(stamp) = check {
+        if !stamped(&reader, stamp)? {
+            return Err(changed());
+        }
+    }
     // Whole chunks go straight to the file: no second buffer.
     let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
-    let mut sha256 = Sha256::new();
+    let mut sha256 = matches!(check, Check::Digest(_)).then(Sha256::new);
     let mut sha384 = sha384.then(Sha384::new);
-    read_chunks(from, buf, |chunk| {
-        sha256.update(chunk);
+    let mut size = 0u64;
+    let reader = read_from(reader, from, buf, |chunk| {
+        if let Some(sha256) = &mut sha256 {
+            sha256.update(chunk);
+        }
         if let Some(sha384) = &mut sha384 {
             sha384.update(chunk);
         }
+        size += chunk.len() as u64;
         writer.write_all(chunk).map_err(BuildError::io(to))
     })?;
-    if &<[u8; 32]>::from(sha256.finalize()) != expected {
-        return Err(BuildError::ChangedDuringBuild {
-            path: from.to_path_buf(),
-        });
+    let same = match check {
+        Check::Stamp(stamp) => size == stamp.size() && stamped(&reader, stamp)?,
+        Check::Digest(expected) => {
+            sha256.map(|h| <[u8; 32]>::from(h.finalize())).as_ref() == Some(expected)
+        }
+    };
+    if !same {
+        return Err(changed());
     }
     Ok(sha384.map(|h| h.finalize().into()))
 }
@@ -416,6 +467,51 @@ mod tests {
             copy_stamped(&from, &to, stamp),
             Err(BuildError::ChangedDuringBuild { .. })
         ));
+    }
+
+    #[test]
+    fn a_script_copied_under_its_stamp_gets_its_sha384_and_a_changed_one_is_refused() {
+        use sha2::Digest as _;
+
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("app.js"), dir.path().join("out.js"));
+        let bytes: Vec<u8> = (0..600_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        fs::write(&from, &bytes).unwrap();
+        let stamp_now = || {
+            let meta = fs::metadata(&from).unwrap();
+            Stamp::settled(&meta, std::time::Duration::ZERO).unwrap()
+        };
+        let sha384: [u8; 48] = sha2::Sha384::digest(&bytes).into();
+        let digest = assetc_core::fingerprint::sha256(&bytes);
+        for check in [Check::Stamp(stamp_now()), Check::Digest(&digest)] {
+            assert_eq!(
+                copy_verified(&from, &to, check, true).unwrap(),
+                Some(sha384)
+            );
+            assert_eq!(fs::read(&to).unwrap(), bytes);
+        }
+        let refused = |check| {
+            matches!(
+                copy_verified(&from, &to, check, true),
+                Err(BuildError::ChangedDuringBuild { path }) if path == from
+            )
+        };
+        // Grown in place: its stamp moved, and its bytes hash otherwise.
+        let stamp = stamp_now();
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&from)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+        assert!(refused(Check::Stamp(stamp)));
+        assert!(refused(Check::Digest(&digest)));
+        // Replaced by an atomic save: another inode.
+        let stamp = stamp_now();
+        let other = dir.path().join("app.js.tmp");
+        fs::write(&other, &bytes).unwrap();
+        fs::rename(&other, &from).unwrap();
+        assert!(refused(Check::Stamp(stamp)));
     }
 
     #[test]
