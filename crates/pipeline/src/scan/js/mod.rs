@@ -213,7 +213,20 @@ struct Recognizer<'s> {
 }
 
 impl<'s> Recognizer<'s> {
+    #[inline]
     fn feed(&mut self, token: Token<'s>) {
+        // Most tokens start nothing: only three keywords leave `Idle`.
+        if let State::Idle = self.state {
+            if !matches!(
+                token,
+                Token::Name {
+                    text: "import" | "export" | "new",
+                    property: false
+                }
+            ) {
+                return;
+            }
+        }
         if !self.advance(token) {
             self.state = State::Idle;
             self.advance(token);
