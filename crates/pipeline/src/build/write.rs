@@ -425,6 +425,16 @@ mod tests {
 
     use super::*;
 
+    /// Appends to the file at `path` in place (same inode).
+    fn grow(path: &Path) {
+        fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .unwrap()
+            .write_all(b"more")
+            .unwrap();
+    }
+
     #[test]
     fn a_file_is_copied_by_its_stamp_only_while_the_stamp_is_the_one_hashed() {
         use std::time::Duration;
@@ -457,12 +467,7 @@ mod tests {
         // Grown in place.
         let meta = fs::metadata(&from).unwrap();
         let stamp = Stamp::settled(&meta, Duration::ZERO).unwrap();
-        fs::OpenOptions::new()
-            .append(true)
-            .open(&from)
-            .unwrap()
-            .write_all(b"more")
-            .unwrap();
+        grow(&from);
         assert!(matches!(
             copy_stamped(&from, &to, stamp),
             Err(BuildError::ChangedDuringBuild { .. })
@@ -498,12 +503,7 @@ mod tests {
         };
         // Grown in place: its stamp moved, and its bytes hash otherwise.
         let stamp = stamp_now();
-        fs::OpenOptions::new()
-            .append(true)
-            .open(&from)
-            .unwrap()
-            .write_all(b"more")
-            .unwrap();
+        grow(&from);
         assert!(refused(Check::Stamp(stamp)));
         assert!(refused(Check::Digest(&digest)));
         // Replaced by an atomic save: another inode.

@@ -15,6 +15,14 @@ fn values(source: &str) -> Vec<String> {
     scan_checked(source).into_iter().map(|r| r.value).collect()
 }
 
+/// Each string's value with its `line:column`.
+fn values_at(strings: &[TextRef]) -> Vec<(&str, u32, u32)> {
+    strings
+        .iter()
+        .map(|s| (s.value.as_str(), s.line, s.column))
+        .collect()
+}
+
 fn none() -> Vec<String> {
     Vec::new()
 }
@@ -519,10 +527,7 @@ fn large_input_is_scanned_linearly() {
 fn string_literals_are_every_string_template_and_template_part() {
     let src = "const a = 'x.png', b = \"y\\u002ejs\";\nfetch(`${base}/search/index.json?v=${v}`); k = `w.svg`;\n// 'not.css'\n/'re.js'/.test(s);";
     let strings = testkit::check(src, string_literals(src));
-    let found: Vec<(&str, u32, u32)> = strings
-        .iter()
-        .map(|s| (s.value.as_str(), s.line, s.column))
-        .collect();
+    let found = values_at(&strings);
     assert_eq!(
         found,
         [
@@ -548,10 +553,7 @@ fn one_pass_finds_the_references_and_apart_from_them_the_strings_that_may_name_f
     let (refs, spans) = scan_js_and_strings(src, may_name_a_file);
     assert_eq!(refs, scan_js(src));
     let strings = testkit::check(src, decoded_strings(src, spans));
-    let found: Vec<(&str, u32, u32)> = strings
-        .iter()
-        .map(|s| (s.value.as_str(), s.line, s.column))
-        .collect();
+    let found = values_at(&strings);
     // Not the references (`./a.js`, `d.svg`), nor `require`'s argument, nor `label`, which
     // has no extension, nor what holds a space.
     assert_eq!(
