@@ -37,7 +37,9 @@ use crate::build::resolve::Resolver;
 use crate::error::{BuildError, Note, NoteKind};
 use crate::output::scan_cache::{CachedNote, Key, ScanCache};
 use crate::scan::html::inline_script_strings;
-use crate::scan::js::{decoded_strings, may_name_a_file, scan_js_and_strings, MAX_NAME_LENGTH};
+use crate::scan::js::{
+    decoded_strings, may_name_a_file, scan_js_and_strings, written_file_name, MAX_NAME_LENGTH,
+};
 use crate::scan::text_ref::TextRef;
 use crate::scan::Format;
 
@@ -225,15 +227,8 @@ impl Finder<'_> {
     /// all, whose last segment is one of their names (or escaped, so that only its decoding
     /// tells).
     fn may_name(&self, raw: &str) -> bool {
-        if !may_name_a_file(raw) {
-            return false;
-        }
-        if raw.contains(['\\', '%']) {
-            return true;
-        }
-        let path = raw.split(['?', '#']).next().unwrap_or_default();
-        let name = path.rsplit('/').next().unwrap_or_default();
-        self.file_names.contains(name)
+        may_name_a_file(raw)
+            && written_file_name(raw).is_none_or(|name| self.file_names.contains(name))
     }
 
     /// The renamed file `value`, a string in the file at `from`, names, and how many other

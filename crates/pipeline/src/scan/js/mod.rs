@@ -113,13 +113,20 @@ pub fn may_name_a_file(raw: &str) -> bool {
     {
         return false;
     }
+    written_file_name(raw).is_none_or(|name| {
+        name.rsplit_once('.')
+            .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
+    })
+}
+
+/// The last path segment of a string as written, before any query or fragment; None when
+/// it is escaped (`\\`, `%`), so that only its decoding tells.
+pub fn written_file_name(raw: &str) -> Option<&str> {
     if raw.contains(['\\', '%']) {
-        return true;
+        return None;
     }
     let path = raw.split(['?', '#']).next().unwrap_or_default();
-    let name = path.rsplit('/').next().unwrap_or_default();
-    name.rsplit_once('.')
-        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
+    Some(path.rsplit('/').next().unwrap_or_default())
 }
 
 /// Longer strings are data, not file names.
