@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use assetc_core::fingerprint::hex;
+use assetc_core::manifest::ManifestRef;
 use assetc_core::{strong_etag, Entry, Manifest};
 
 use crate::build::load::Node;
@@ -88,9 +89,9 @@ pub(crate) fn unchanged(
     named: &[Named],
     resolver: &Resolver,
     base_url: &str,
-    previous: &Manifest,
+    previous: &ManifestRef<'_>,
 ) -> bool {
-    if previous.base_url != base_url || previous.entries.len() != nodes.len() {
+    if previous.base_url.as_str() != base_url || previous.entries.len() != nodes.len() {
         return false;
     }
     let mut served = std::collections::HashSet::with_capacity(nodes.len());
@@ -101,18 +102,19 @@ pub(crate) fn unchanged(
         // With the same bytes at the same path, `assemble` carries over Last-Modified,
         // the integrity and the variants: only the rest can differ.
         served.insert(n.served.as_str())
-            && old.path == n.served.as_str()
-            && old.sha256 == hex(&n.digest)
+            && old.path.as_str() == n.served.as_str()
+            && old.sha256.as_str() == hex(&n.digest)
             && old.size == n.size
-            && old.etag == strong_etag(&n.digest)
-            && old.content_type == n.content_type
+            && old.etag.as_str() == strong_etag(&n.digest)
+            && old.content_type.as_str() == n.content_type
             && old.immutable != node.entry_point
-            && old.references.len() == node.references.len()
-            && old
-                .references
-                .iter()
-                .zip(&node.references)
-                .all(|(a, &t)| a.as_str() == resolver.logical(t).as_str())
+            && old.references().is_ok_and(|references| {
+                references.len() == node.references.len()
+                    && references
+                        .iter()
+                        .zip(&node.references)
+                        .all(|(a, &t)| a.as_str() == resolver.logical(t).as_str())
+            })
     })
 }
 

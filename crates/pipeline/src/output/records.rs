@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use assetc_core::generations::{
     generation_manifest_path, Generation, Generations, GENERATIONS_FILE,
 };
+use assetc_core::manifest::ManifestRef;
 use assetc_core::{Entry, Manifest, MANIFEST_FILE_NAME};
 
 use crate::build::options::{split_config_key, LogicalPaths};
@@ -36,27 +37,7 @@ impl Records {
     /// The build in `root`, or None when `root` is missing or empty. A directory that holds
     /// files but no manifest is not a build, and is never taken for one.
     pub fn read(root: &Path) -> Result<Option<Self>, BuildError> {
-        let Some(manifest) = read_manifest(root)? else {
-            return Ok(None);
-        };
-        let path = root.join(GENERATIONS_FILE);
-        let generations = match fs::read(&path) {
-            Ok(bytes) => {
-                Generations::from_json(&bytes)
-                    .map_err(|e| BuildError::PreviousManifest {
-                        path: path.clone(),
-                        source: e.into(),
-                    })?
-                    .generations
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(BuildError::Io { path, source: e }),
-        };
-        Ok(Some(Self {
-            root: root.to_path_buf(),
-            manifest,
-            generations,
-        }))
+        RecordsJson::read(root)?.map(RecordsJson::parse).transpose()
     }
 
     /// [`Records::read`] for a command that needs a build there.
@@ -151,18 +132,81 @@ impl Records {
     }
 }
 
-/// The manifest of the build in `root`, if there is one.
-fn read_manifest(root: &Path) -> Result<Option<Manifest>, BuildError> {
+/// A build directory's records as [`Records::read`] finds them, with the manifest still its
+/// JSON: what a build compares against first (borrowing its strings, a fraction of the
+/// owned form's memory) and parses only when it must reuse entries.
+#[derive(Debug)]
+pub struct RecordsJson {
+    root: PathBuf,
+    manifest: Vec<u8>,
+    generations: Vec<Generation>,
+}
+
+impl RecordsJson {
+    /// [`Records::read`], the manifest unparsed.
+    pub fn read(root: &Path) -> Result<Option<Self>, BuildError> {
+        let Some(manifest) = read_manifest(root)? else {
+            return Ok(None);
+        };
+        let path = root.join(GENERATIONS_FILE);
+        let generations = match fs::read(&path) {
+            Ok(bytes) => {
+                Generations::from_json(&bytes)
+                    .map_err(|e| BuildError::PreviousManifest {
+                        path: path.clone(),
+                        source: e.into(),
+                    })?
+                    .generations
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(BuildError::Io { path, source: e }),
+        };
+        Ok(Some(Self {
+            root: root.to_path_buf(),
+            manifest,
+            generations,
+        }))
+    }
+
+    /// The current build's manifest borrowed from its JSON, checked as
+    /// [`RecordsJson::parse`] checks it.
+    pub fn manifest(&self) -> Result<ManifestRef<'_>, BuildError> {
+        ManifestRef::from_json(&self.manifest).map_err(|e| BuildError::PreviousManifest {
+            path: self.root.join(MANIFEST_FILE_NAME),
+            source: e.into(),
+        })
+    }
+
+    /// What produced the current build's variants (its generation's config key).
+    pub fn config_key(&self) -> Option<&str> {
+        self.generations.first().map(|g| g.config.as_str())
+    }
+
+    /// The kept generations, newest first; empty when the build has no record.
+    pub fn generations(&self) -> &[Generation] {
+        &self.generations
+    }
+
+    /// The records, with the manifest parsed (owned) and its JSON let go.
+    pub fn parse(self) -> Result<Records, BuildError> {
+        let manifest =
+            Manifest::from_json(&self.manifest).map_err(|e| BuildError::PreviousManifest {
+                path: self.root.join(MANIFEST_FILE_NAME),
+                source: e.into(),
+            })?;
+        Ok(Records {
+            root: self.root,
+            manifest,
+            generations: self.generations,
+        })
+    }
+}
+
+/// The manifest's JSON of the build in `root`, if there is one.
+fn read_manifest(root: &Path) -> Result<Option<Vec<u8>>, BuildError> {
     let path = root.join(MANIFEST_FILE_NAME);
     match fs::read(&path) {
-        Ok(bytes) => {
-            Manifest::from_json(&bytes)
-                .map(Some)
-                .map_err(|e| BuildError::PreviousManifest {
-                    path,
-                    source: e.into(),
-                })
-        }
+        Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let empty = match fs::read_dir(root) {
                 Ok(mut entries) => entries.next().is_none(),
