@@ -1484,4 +1484,30 @@ fn header_blocks_send_exactly_the_header_maps_headers() {
         }
         assert_eq!(strip(&blocks.head(&url)), strip(&map.head(&url)), "{url}");
     }
+    // A 404 with a page or a rule's headers keeps its header map; one with neither has a
+    // block.
+    let mut bare = Fixture::new();
+    bare.add("index.html", b"<!doctype html>\n", false);
+    bare.write_manifest();
+    let plain = || Build::open(bare.root(), &Options::default()).unwrap();
+    let plain_blocks = InProcess::start_mount(Mount::new("/", plain()).header_blocks(true));
+    let plain_map = InProcess::start_mount(Mount::new("/", plain()));
+    for (blocks, map) in [(&blocks, &map), (&plain_blocks, &plain_map)] {
+        let url = "/no/such/file.js";
+        let not_found = map.get(url);
+        assert_eq!(not_found.status, 404);
+        assert_eq!(strip(&blocks.get(url)), strip(&not_found));
+        assert_eq!(strip(&blocks.head(url)), strip(&map.head(url)));
+    }
+    assert_eq!(
+        plain_blocks.get("/no/such/file.js").headers_but_date(),
+        [
+            ("cache-control", "no-store"),
+            ("connection", "close"),
+            ("content-length", "10"),
+            ("content-type", "text/plain; charset=utf-8"),
+            ("x-content-type-options", "nosniff"),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+    );
 }

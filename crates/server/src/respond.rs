@@ -4,11 +4,11 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use actix_http::h1::{FileRange, HeaderBlock};
 use actix_web::body::{BodyStream, SizedStream};
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
@@ -16,7 +16,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use crate::body::{Segment, Segments, INLINE_LIMIT};
 use crate::http::decide::Decision;
 use crate::options::CACHE_CONTROL_NO_STORE;
-use crate::route::{HeaderList, Representation, Resource, ResourceRoute};
+use crate::route::{encode_lines, HeaderList, Representation, Resource, ResourceRoute};
 
 /// Everything the response for a request depends on, decided.
 #[derive(Debug)]
@@ -64,6 +64,17 @@ const BYTES: HeaderValue = HeaderValue::from_static("bytes");
 const ALLOW: HeaderValue = HeaderValue::from_static("GET, HEAD");
 const RETRY_AFTER: HeaderValue = HeaderValue::from_static("1");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const NOT_FOUND_BODY: &str = "not found\n";
+
+/// The headers of a 404 without a page or extra headers, as its header map below would
+/// have them, encoded once.
+static NOT_FOUND_LINES: LazyLock<Bytes> = LazyLock::new(|| {
+    let mut map = HeaderMap::new();
+    map.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+    map.insert(header::CACHE_CONTROL, NO_STORE);
+    map.insert(header::CONTENT_TYPE, TEXT);
+    Bytes::from(encode_lines(&map).expect("no framing header"))
+});
 
 /// Builds the response for `outcome`. `head` says the request was HEAD: the headers are
 /// exactly GET's (§9.3.2), the body is dropped.
@@ -78,7 +89,8 @@ const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 /// and a mount that allows it). A 200 or 304 of a representation that goes out with
 /// actix-http's Date then gets the header lines its route and representation made once
 /// (the same headers as below, by construction) instead of a header map built per
-/// request: those inserts and their encoding were a fifth of a 304's instructions.
+/// request: those inserts and their encoding were a fifth of a 304's instructions. So does
+/// a 404 that has neither a page nor extra headers.
 pub(crate) fn respond(outcome: Outcome<'_>, head: bool, block: bool) -> HttpResponse {
     let outcome = match outcome {
         Outcome::Represent {
@@ -104,6 +116,18 @@ pub(crate) fn respond(outcome: Outcome<'_>, head: bool, block: bool) -> HttpResp
             } else {
                 res.body(())
             };
+        }
+        // A 404 without a page or headers of its own (nginx's most frequent answer to
+        // scanners and stale links) is the same response every time.
+        Outcome::NotFound {
+            page: None,
+            extra: None,
+            ..
+        } if block => {
+            let mut res = HttpResponse::build(StatusCode::NOT_FOUND);
+            res.extensions_mut()
+                .insert(HeaderBlock::new([NOT_FOUND_LINES.clone()]));
+            return res.body(NOT_FOUND_BODY);
         }
         outcome => outcome,
     };
@@ -240,7 +264,7 @@ pub(crate) fn respond(outcome: Outcome<'_>, head: bool, block: bool) -> HttpResp
                 }
                 None => {
                     res.insert_header((header::CONTENT_TYPE, TEXT));
-                    res.body("not found\n")
+                    res.body(NOT_FOUND_BODY)
                 }
             }
         }

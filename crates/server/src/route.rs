@@ -97,7 +97,7 @@ impl Representation {
 /// them; `None` for a map with a header that encoder writes or reads itself (Date,
 /// Content-Length, Transfer-Encoding, Upgrade), whose response keeps the header map.
 /// `Connection` is left out, as the encoder leaves it out of a map.
-fn encode_lines(map: &HeaderMap) -> Option<Vec<u8>> {
+pub(crate) fn encode_lines(map: &HeaderMap) -> Option<Vec<u8>> {
     let mut lines = Vec::with_capacity(128);
     for (name, value) in map.iter() {
         match *name {
