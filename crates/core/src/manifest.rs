@@ -346,6 +346,35 @@ impl<'a> EntryRef<'a> {
     pub fn references(&self) -> Result<Vec<Text<'a>>, ManifestError> {
         Ok(serde_json::from_str(self.references.get())?)
     }
+
+    /// The owned [`Entry`].
+    pub fn to_entry(&self) -> Result<Entry, ManifestError> {
+        let owned = |t: &Text<'_>| t.as_str().to_owned();
+        Ok(Entry {
+            content_type: owned(&self.content_type),
+            etag: owned(&self.etag),
+            immutable: self.immutable,
+            integrity: owned(&self.integrity),
+            last_modified: self.last_modified,
+            path: owned(&self.path),
+            references: serde_json::from_str(self.references.get())?,
+            sha256: owned(&self.sha256),
+            size: self.size,
+            variants: self
+                .variants
+                .iter()
+                .map(|(coding, v)| {
+                    let variant = Variant {
+                        etag: owned(&v.etag),
+                        path: owned(&v.path),
+                        sha256: owned(&v.sha256),
+                        size: v.size,
+                    };
+                    (owned(coding), variant)
+                })
+                .collect(),
+        })
+    }
 }
 
 impl<'a> ManifestRef<'a> {
@@ -432,6 +461,28 @@ mod tests {
         let json = sample().to_json();
         let m = ManifestRef::from_json(&json).unwrap();
         assert_eq!(m.entries.get("css/a.css").map(|e| e.size), Some(3));
+    }
+
+    #[test]
+    fn a_borrowed_entry_made_owned_is_the_owned_parse() {
+        let mut m = sample();
+        let entry = m.entries.get_mut("css/a.css").unwrap();
+        entry.integrity = "sha384-x".into();
+        entry.variants.insert(
+            "br".into(),
+            Variant {
+                etag: "\"b\"".into(),
+                path: "css/a.F.css.br".into(),
+                sha256: "11".into(),
+                size: 2,
+            },
+        );
+        entry.path = "css/a \"quoted\".css".into();
+        let json = m.to_json();
+        let borrowed = ManifestRef::from_json(&json).unwrap();
+        let owned = Manifest::from_json(&json).unwrap();
+        let made = borrowed.entries["css/a.css"].to_entry().unwrap();
+        assert_eq!(made, owned.entries["css/a.css"]);
     }
 
     #[test]

@@ -8,11 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, sha256};
-use assetc_core::generations::{retain, Generation};
-use assetc_core::{strong_etag, Coding, DictCoding, Manifest, Variant};
+use assetc_core::generations::{generation_manifest_path, retain, Generation};
+use assetc_core::manifest::ManifestRef;
+use assetc_core::{strong_etag, Coding, DictCoding, Manifest, Variant, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 
 use crate::build::compress::{compressible, CompressOptions};
@@ -134,43 +135,52 @@ pub(crate) fn add_deltas(
     options: &BuildOptions,
 ) -> Result<usize, BuildError> {
     let compress = &options.compress;
-    let older = older_manifests(previous, options);
     // Delta files kept older generations list: never removed from the staging tree.
-    let listed: BTreeSet<&str> = older
-        .iter()
-        .flat_map(|m| m.entries.values())
-        .flat_map(|e| e.variants.iter())
-        .filter(|(k, _)| DictCoding::parse_key(k).is_some())
-        .map(|(_, v)| v.path.as_str())
-        .collect();
-    let wanted = older.iter().take(compress.dictionaries).collect::<Vec<_>>();
-    let jobs: Vec<(String, Vec<Dictionary>)> = manifest
-        .entries
-        .iter()
-        .map(|(logical, entry)| {
-            let mut dicts: Vec<Dictionary> = Vec::new();
-            if entry.immutable
+    let mut listed: BTreeSet<String> = BTreeSet::new();
+    let mut dicts: Vec<Vec<Dictionary>> = manifest.entries.keys().map(|_| Vec::new()).collect();
+    let mut wanted = compress.dictionaries;
+    // Each older manifest read on its own and borrowed: at 100,000 files each would be
+    // 80 MB owned, and a build keeps several.
+    for path in older_manifests(previous, options) {
+        let Ok(json) = fs::read(&path) else {
+            continue;
+        };
+        let Ok(older) = ManifestRef::from_json(&json) else {
+            continue;
+        };
+        let variants = older.entries.iter().flat_map(|(_, e)| e.variants.iter());
+        listed.extend(
+            variants
+                .filter(|(key, _)| DictCoding::parse_key(key).is_some())
+                .map(|(_, v)| v.path.to_string()),
+        );
+        if wanted == 0 {
+            continue;
+        }
+        wanted -= 1;
+        for ((logical, entry), dicts) in manifest.entries.iter().zip(&mut dicts) {
+            if !(entry.immutable
                 && compressible(&entry.content_type)
-                && entry.size >= compress.min_size
+                && entry.size >= compress.min_size)
             {
-                for m in &wanted {
-                    let Some(old) = m.entries.get(logical) else {
-                        continue;
-                    };
-                    if old.immutable
-                        && old.sha256 != entry.sha256
-                        && !dicts.iter().any(|d| d.sha256 == old.sha256)
-                    {
-                        dicts.push(Dictionary {
-                            sha256: old.sha256.clone(),
-                            path: old.path.clone(),
-                        });
-                    }
-                }
+                continue;
             }
-            (logical.clone(), dicts)
-        })
-        .collect();
+            let Some(old) = older.entries.get(logical) else {
+                continue;
+            };
+            if old.immutable
+                && old.sha256.as_str() != entry.sha256
+                && !dicts.iter().any(|d| d.sha256 == old.sha256.as_str())
+            {
+                dicts.push(Dictionary {
+                    sha256: old.sha256.to_string(),
+                    path: old.path.to_string(),
+                });
+            }
+        }
+    }
+    let jobs: Vec<(String, Vec<Dictionary>)> =
+        manifest.entries.keys().cloned().zip(dicts).collect();
     let results: Vec<(String, BTreeMap<String, Variant>, usize)> = jobs
         .into_par_iter()
         .map(|(logical, dicts)| {
@@ -278,9 +288,9 @@ fn entry_deltas(
     Ok((deltas, encoded))
 }
 
-/// The manifests of the older generations this build keeps, newest first (the retention of
-/// `write_records`, applied before this build's own id is known).
-fn older_manifests(previous: Option<&Records>, options: &BuildOptions) -> Vec<Manifest> {
+/// The manifests' paths of the older generations this build keeps, newest first (the
+/// retention of `write_records`, applied before this build's own id is known).
+fn older_manifests(previous: Option<&Records>, options: &BuildOptions) -> Vec<PathBuf> {
     let Some(prev) = previous else {
         return Vec::new();
     };
@@ -298,12 +308,10 @@ fn older_manifests(previous: Option<&Records>, options: &BuildOptions) -> Vec<Ma
     // The current output's manifest is the newest older generation even when its records
     // are missing.
     if prev.generations.is_empty() {
-        out.push(prev.manifest.clone());
+        out.push(prev.root().join(MANIFEST_FILE_NAME));
     }
     for g in &kept[1..] {
-        if let Some(m) = prev.generation_manifest(&g.id) {
-            out.push(m);
-        }
+        out.push(prev.root().join(generation_manifest_path(&g.id)));
     }
     out
 }

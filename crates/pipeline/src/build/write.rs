@@ -14,7 +14,8 @@ use assetc_core::fingerprint::{
 use assetc_core::generations::{
     generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
 };
-use assetc_core::{fingerprint, strong_etag, Digest, Entry, Manifest, Variant, MANIFEST_FILE_NAME};
+use assetc_core::manifest::ManifestRef;
+use assetc_core::{fingerprint, strong_etag, Digest, Manifest, Variant, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
 
@@ -74,7 +75,8 @@ pub(crate) fn write_tree(
         .map(|i| {
             let entry = &manifest.entries[logical[i]];
             let target = staging.join(&entry.path);
-            if !writing.contains(&i) && link_entry(output, staging, entry).is_ok() {
+            let variants = entry.variants.values().map(|v| v.path.as_str());
+            if !writing.contains(&i) && link_entry(output, staging, &entry.path, variants).is_ok() {
                 progress.advance(1);
                 return Ok((i, None));
             }
@@ -137,8 +139,8 @@ fn write_refs_record(
 /// Writes the records into `staging`: this generation and the earlier ones still kept
 /// (whose fingerprinted files are linked across from `output`, so they stay servable), each
 /// one's manifest and reference record (this build's written from `nodes` and their resolved
-/// `positions`, one source at a time), the generations record, and
-/// the manifest. Returns the kept generations.
+/// `positions`, one source at a time; an earlier one's linked as it is), the generations
+/// record, and the manifest. Returns the kept generations.
 pub(crate) fn write_records(
     staging: &Path,
     output: &Path,
@@ -164,25 +166,31 @@ pub(crate) fn write_records(
         generations.extend(prev.generations.iter().filter(|g| g.id != id).cloned());
     }
     let kept = retain(generations, options.now, options.keep, options.keep_age);
+    // An older generation's records are carried over as they are, linked: its manifest is
+    // only read (borrowed, one at a time) for the files to link across.
     for generation in &kept[1..] {
-        let Some(old) = previous.and_then(|p| p.generation_manifest(&generation.id)) else {
+        let Some(json) = previous.and_then(|p| p.generation_json(&generation.id)) else {
             continue;
         };
-        for entry in old.entries.values().filter(|e| e.immutable) {
-            let target = staging.join(&entry.path);
+        let Ok(old) = ManifestRef::from_json(&json) else {
+            continue;
+        };
+        for (_, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
+            let target = staging.join(entry.path.as_str());
             if !target.exists() {
                 create_parent(&target)?;
                 // A file an old generation lists but the output lacks cannot be restored; the
                 // generation stays recorded and `assetc verify` reports the missing file.
-                let _ = link_entry(output, staging, entry);
+                let variants = entry.variants.values().map(|v| v.path.as_str());
+                let _ = link_entry(output, staging, entry.path.as_str(), variants);
             }
         }
-        let path = staging.join(generation_manifest_path(&generation.id));
-        write_hashed(&path, |out| old.write_json(out))?;
+        let path = generation_manifest_path(&generation.id);
+        link_or_copy(&output.join(&path), &staging.join(&path))?;
         // A generation built before assetc kept reference records has none to carry over.
-        if let Some(old_refs) = previous.and_then(|p| p.generation_refs(&generation.id)) {
-            let path = staging.join(refs_path(&generation.id));
-            write_hashed(&path, |out| old_refs.write_json(out))?;
+        let path = refs_path(&generation.id);
+        if output.join(&path).is_file() {
+            link_or_copy(&output.join(&path), &staging.join(&path))?;
         }
     }
     let refs_record = staging.join(refs_path(&id));
@@ -299,12 +307,25 @@ fn write_entry(
     Ok((integrity, variants))
 }
 
+/// Hard-links a record file from the current output into the staging tree (copied where
+/// it cannot be linked): records are never changed in place, only replaced.
+fn link_or_copy(from: &Path, to: &Path) -> Result<(), BuildError> {
+    if fs::hard_link(from, to).is_err() {
+        fs::copy(from, to).map_err(BuildError::io(to))?;
+    }
+    Ok(())
+}
+
 /// Hard-links an entry and its variants from the current output into the staging tree. On
 /// failure the links it made are removed again: the entry is then written, and writing
 /// through a link would truncate and rewrite the live output's file under its readers.
-fn link_entry(output: &Path, staging: &Path, entry: &Entry) -> std::io::Result<()> {
-    let paths = std::iter::once(entry.path.as_str())
-        .chain(entry.variants.values().map(|v| v.path.as_str()));
+fn link_entry<'p>(
+    output: &Path,
+    staging: &Path,
+    path: &'p str,
+    variants: impl Iterator<Item = &'p str>,
+) -> std::io::Result<()> {
+    let paths = std::iter::once(path).chain(variants);
     let mut linked = Vec::new();
     let link = || {
         for path in paths {
@@ -424,6 +445,7 @@ mod tests {
     use std::os::unix::fs::MetadataExt;
 
     use super::*;
+    use assetc_core::Entry;
 
     /// Appends to the file at `path` in place (same inode).
     fn grow(path: &Path) {
@@ -535,12 +557,16 @@ mod tests {
                 ..Variant::default()
             },
         );
-        assert!(link_entry(&output, &staging, &entry).is_err());
+        let link = |entry: &Entry| {
+            let variants = entry.variants.values().map(|v| v.path.as_str());
+            link_entry(&output, &staging, &entry.path, variants)
+        };
+        assert!(link(&entry).is_err());
         assert!(!staging.join("a.css").exists());
         assert_eq!(fs::metadata(output.join("a.css")).unwrap().nlink(), 1);
         // With the variant present, both are linked.
         fs::write(output.join("a.css.br"), "x").unwrap();
-        link_entry(&output, &staging, &entry).unwrap();
+        link(&entry).unwrap();
         assert_eq!(fs::metadata(output.join("a.css")).unwrap().nlink(), 2);
         assert!(staging.join("a.css.br").exists());
     }

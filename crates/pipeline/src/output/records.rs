@@ -65,8 +65,7 @@ impl Records {
     /// The manifest of a kept generation; None when it is missing or unreadable (an older
     /// generation's problem never stops the work on the newest).
     pub fn generation_manifest(&self, id: &str) -> Option<Manifest> {
-        let bytes = fs::read(self.root.join(generation_manifest_path(id))).ok()?;
-        Manifest::from_json(&bytes).ok()
+        Manifest::from_json(&self.generation_json(id)?).ok()
     }
 
     /// The reference record of a kept generation; None when it is missing, unreadable or of
@@ -116,19 +115,29 @@ impl Records {
             .values()
             .map(|entry| (Cow::Borrowed(entry.path.as_str()), Cow::Borrowed(entry)))
             .collect();
-        let older = self
-            .generations
-            .iter()
-            .skip(1)
-            .filter_map(|g| self.generation_manifest(&g.id));
-        for manifest in older {
-            for entry in manifest.entries.into_values() {
+        // Older generations are read one at a time and borrowed: only an entry the newer
+        // ones lack is made owned (a rebuild's older manifests are mostly the same files).
+        for generation in self.generations.iter().skip(1) {
+            let Some(json) = self.generation_json(&generation.id) else {
+                continue;
+            };
+            let Ok(manifest) = ManifestRef::from_json(&json) else {
+                continue;
+            };
+            for (_, entry) in &manifest.entries {
                 if !map.contains_key(entry.path.as_str()) {
-                    map.insert(Cow::Owned(entry.path.clone()), Cow::Owned(entry));
+                    if let Ok(entry) = entry.to_entry() {
+                        map.insert(Cow::Owned(entry.path.clone()), Cow::Owned(entry));
+                    }
                 }
             }
         }
         map
+    }
+
+    /// The manifest's JSON of a kept generation; None when it cannot be read.
+    pub fn generation_json(&self, id: &str) -> Option<Vec<u8>> {
+        fs::read(self.root.join(generation_manifest_path(id))).ok()
     }
 }
 
