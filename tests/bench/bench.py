@@ -443,6 +443,21 @@ class Server:
                     out[line.split(":")[0]] = int(line.split()[1]) * 1024
         return out
 
+    def cpu(self) -> tuple[float, float]:
+        """User and kernel CPU seconds of the server and its children (nginx's workers)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        pids = [self.proc.pid] + [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True).stdout.split()]
+        user = system = 0
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            user, system = user + int(fields[11]), system + int(fields[12])
+        return user / tick, system / tick
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -555,7 +570,13 @@ def bench_serve(assetc: str, src: str, rounds_n: int, seconds: float, conns_list
                     for s in servers:  # A B, A B: alternating, in one run
                         log(f"serve: round {r + 1}/{rounds_n}, {conns} connections, "
                             f"{c['key']}, {s.name}")
+                        before = s.cpu()
                         res = wrk(s.port, c, headers[s.name][c["key"]], conns, seconds)
+                        after = s.cpu()
+                        # CPU per request: what the throughput cannot show while wrk
+                        # shares the cores (both servers pay the same kernel per request).
+                        res["user_us"] = (after[0] - before[0]) / res["requests"] * 1e6
+                        res["sys_us"] = (after[1] - before[1]) / res["requests"] * 1e6
                         runs.setdefault((c["key"], conns, s.name), []).append(res)
         for s in servers:
             results[f"{s.name}_rss_after_bytes"] = s.rss()["VmRSS"] if s.name == "assetc" else None
@@ -571,6 +592,8 @@ def bench_serve(assetc: str, src: str, rounds_n: int, seconds: float, conns_list
                     "rps": statistics.median(x["rps"] for x in rs),
                     "p50_us": statistics.median(x["p50_us"] for x in rs),
                     "p99_us": statistics.median(x["p99_us"] for x in rs),
+                    "user_us": statistics.median(x["user_us"] for x in rs),
+                    "sys_us": statistics.median(x["sys_us"] for x in rs),
                     "unexpected_status": sum(x["unexpected_status"] for x in rs),
                     "socket_errors": sum(x["socket_errors"] for x in rs),
                     "runs": rs}
@@ -792,8 +815,10 @@ def markdown(res: dict) -> str:
         out += [f"**Serve** (synth-10k build; wrk -t{s['wrk_threads']}, {s['seconds_per_run']} s "
                 f"per run, {s['rounds']} rounds alternating assetc / nginx, median; **wrk and the "
                 f"server share the same {m['cores']} cores**). Goal: assetc/nginx ≥ 1 everywhere.",
+                "", "CPU per request is the server's, user + kernel, from /proc, over the same runs.",
                 "", "| case | conns | assetc req/s | nginx req/s | assetc / nginx | "
-                "assetc p50 / p99 | nginx p50 / p99 |", "|---|---:|---:|---:|---:|---:|---:|"]
+                "assetc p50 / p99 | nginx p50 / p99 | CPU µs/req assetc | CPU µs/req nginx |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for key, r in s["cases"].items():
             a, n = r["assetc"], r["nginx"]
             bad = ""
@@ -802,7 +827,8 @@ def markdown(res: dict) -> str:
             out.append(
                 f"| {r['label']}{bad} | {r['connections']} | {a['rps']:,.0f} | {n['rps']:,.0f} | "
                 f"**{r['ratio_rps']:.2f}x** | {a['p50_us'] / 1000:.2f} / {a['p99_us'] / 1000:.2f} ms | "
-                f"{n['p50_us'] / 1000:.2f} / {n['p99_us'] / 1000:.2f} ms |")
+                f"{n['p50_us'] / 1000:.2f} / {n['p99_us'] / 1000:.2f} ms | "
+                f"{a['user_us']:.1f} + {a['sys_us']:.1f} | {n['user_us']:.1f} + {n['sys_us']:.1f} |")
         out.append("")
     d = res.get("deploy")
     if d:
