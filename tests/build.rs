@@ -515,6 +515,16 @@ fn an_existing_directory_that_is_not_a_build_is_never_replaced() {
         fs::read_to_string(t.root().join("precious/notes.txt")).unwrap(),
         "keep me"
     );
+    // Refused before any work: a tree whose build would fail later (`--strict`, a broken
+    // reference) is told about the output first.
+    t.file("css/broken.css", "a { background: url(missing.png) }\n");
+    let run = t.build_into("precious", &["--strict"]);
+    run.failure(1);
+    assert!(
+        run.stderr().contains("is not an assetc build") && !run.stderr().contains("missing.png"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]

@@ -114,6 +114,9 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     // Locked first: what the output holds is read once, and no other build changes it
     // until this one has committed or given up.
     let lock = lock_and_tidy(&v.output)?;
+    // An output that is not a build is refused before any work; its records are read
+    // after naming (below), when less else is held.
+    RecordsJson::probe(&v.output)?;
     let mut warnings = Vec::new();
     let sources = walk(&v.input, &v.filter, &mut warnings)?;
 

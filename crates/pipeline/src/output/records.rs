@@ -177,6 +177,18 @@ impl RecordsJson {
         }))
     }
 
+    /// Refuses at once what [`RecordsJson::read`] would refuse for what `root` holds (files
+    /// but no manifest), without reading the manifest: a build checks this before its work
+    /// and reads the records after it.
+    pub fn probe(root: &Path) -> Result<(), BuildError> {
+        let path = root.join(MANIFEST_FILE_NAME);
+        match fs::symlink_metadata(&path) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => no_build(root),
+            Err(e) => Err(BuildError::Io { path, source: e }),
+        }
+    }
+
     /// The current build's manifest borrowed from its JSON, checked as
     /// [`RecordsJson::parse`] checks it.
     pub fn manifest(&self) -> Result<ManifestRef<'_>, BuildError> {
@@ -216,25 +228,29 @@ fn read_manifest(root: &Path) -> Result<Option<Vec<u8>>, BuildError> {
     let path = root.join(MANIFEST_FILE_NAME);
     match fs::read(&path) {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let empty = match fs::read_dir(root) {
-                Ok(mut entries) => entries.next().is_none(),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => true,
-                Err(e) => {
-                    return Err(BuildError::Io {
-                        path: root.to_path_buf(),
-                        source: e,
-                    })
-                }
-            };
-            if empty {
-                Ok(None)
-            } else {
-                Err(BuildError::NotABuild {
-                    path: root.to_path_buf(),
-                })
-            }
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => no_build(root).map(|()| None),
         Err(e) => Err(BuildError::Io { path, source: e }),
+    }
+}
+
+/// Ok for a missing or empty `root`, which has no build; a directory that holds files but
+/// no manifest is not a build.
+fn no_build(root: &Path) -> Result<(), BuildError> {
+    let empty = match fs::read_dir(root) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
+        Err(e) => {
+            return Err(BuildError::Io {
+                path: root.to_path_buf(),
+                source: e,
+            })
+        }
+    };
+    if empty {
+        Ok(())
+    } else {
+        Err(BuildError::NotABuild {
+            path: root.to_path_buf(),
+        })
     }
 }
