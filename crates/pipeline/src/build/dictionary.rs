@@ -12,14 +12,13 @@ use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, sha256};
 use assetc_core::generations::{generation_manifest_path, retain, Generation};
-use assetc_core::manifest::ManifestRef;
 use assetc_core::{strong_etag, Coding, DictCoding, Manifest, Variant, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 
 use crate::build::compress::{compressible, CompressOptions};
 use crate::build::options::BuildOptions;
 use crate::error::BuildError;
-use crate::output::records::Records;
+use crate::output::records::{with_manifest_at, Records};
 
 /// RFC 9842 §4: the `dcb` stream starts with these 4 bytes, then the dictionary's SHA-256.
 pub const DCB_MAGIC: [u8; 4] = [0xff, 0x44, 0x43, 0x42];
@@ -142,42 +141,38 @@ pub(crate) fn add_deltas(
     // Each older manifest read on its own and borrowed: at 100,000 files each would be
     // 80 MB owned, and a build keeps several.
     for path in older_manifests(previous, options) {
-        let Ok(json) = fs::read(&path) else {
-            continue;
-        };
-        let Ok(older) = ManifestRef::from_json(&json) else {
-            continue;
-        };
-        let variants = older.entries.iter().flat_map(|(_, e)| e.variants.iter());
-        listed.extend(
-            variants
-                .filter(|(key, _)| DictCoding::parse_key(key).is_some())
-                .map(|(_, v)| v.path.to_string()),
-        );
-        if wanted == 0 {
-            continue;
-        }
-        wanted -= 1;
-        for ((logical, entry), dicts) in manifest.entries.iter().zip(&mut dicts) {
-            if !(entry.immutable
-                && compressible(&entry.content_type)
-                && entry.size >= compress.min_size)
-            {
-                continue;
+        with_manifest_at(&path, |older| {
+            let variants = older.entries.iter().flat_map(|(_, e)| e.variants.iter());
+            listed.extend(
+                variants
+                    .filter(|(key, _)| DictCoding::parse_key(key).is_some())
+                    .map(|(_, v)| v.path.to_string()),
+            );
+            if wanted == 0 {
+                return;
             }
-            let Some(old) = older.entries.get(logical) else {
-                continue;
-            };
-            if old.immutable
-                && old.sha256.as_str() != entry.sha256
-                && !dicts.iter().any(|d| d.sha256 == old.sha256.as_str())
-            {
-                dicts.push(Dictionary {
-                    sha256: old.sha256.to_string(),
-                    path: old.path.to_string(),
-                });
+            wanted -= 1;
+            for ((logical, entry), dicts) in manifest.entries.iter().zip(&mut dicts) {
+                if !(entry.immutable
+                    && compressible(&entry.content_type)
+                    && entry.size >= compress.min_size)
+                {
+                    continue;
+                }
+                let Some(old) = older.entries.get(logical) else {
+                    continue;
+                };
+                if old.immutable
+                    && old.sha256.as_str() != entry.sha256
+                    && !dicts.iter().any(|d| d.sha256 == old.sha256.as_str())
+                {
+                    dicts.push(Dictionary {
+                        sha256: old.sha256.to_string(),
+                        path: old.path.to_string(),
+                    });
+                }
             }
-        }
+        });
     }
     let jobs: Vec<(String, Vec<Dictionary>)> =
         manifest.entries.keys().cloned().zip(dicts).collect();

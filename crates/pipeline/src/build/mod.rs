@@ -20,6 +20,7 @@ mod write;
 
 use std::collections::BTreeMap;
 
+use assetc_core::manifest::ManifestRef;
 use assetc_core::Manifest;
 use rayon::prelude::*;
 
@@ -220,10 +221,7 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
             drop(staging);
             report.reused = nodes.len();
             report.generations = prev.generations().len().max(1);
-            for (_, entry) in &old.entries {
-                let variants = entry.variants.iter();
-                report.add_entry(entry.size, variants.map(|(c, v)| (c.as_str(), v.size)));
-            }
+            report.add_totals_ref(&old);
             return Ok(report);
         }
     }
@@ -298,6 +296,13 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
 impl BuildReport {
     fn add_totals(&mut self, manifest: &Manifest) {
         for entry in manifest.entries.values() {
+            let variants = entry.variants.iter();
+            self.add_entry(entry.size, variants.map(|(c, v)| (c.as_str(), v.size)));
+        }
+    }
+
+    fn add_totals_ref(&mut self, manifest: &ManifestRef<'_>) {
+        for (_, entry) in &manifest.entries {
             let variants = entry.variants.iter();
             self.add_entry(entry.size, variants.map(|(c, v)| (c.as_str(), v.size)));
         }

@@ -14,7 +14,6 @@ use assetc_core::fingerprint::{
 use assetc_core::generations::{
     generation_manifest_path, retain, Generation, Generations, GENERATIONS_FILE, STATE_DIR,
 };
-use assetc_core::manifest::ManifestRef;
 use assetc_core::{fingerprint, strong_etag, Digest, Manifest, Variant, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 use sha2::{Digest as _, Sha256, Sha384};
@@ -169,21 +168,25 @@ pub(crate) fn write_records(
     // An older generation's records are carried over as they are, linked: its manifest is
     // only read (borrowed, one at a time) for the files to link across.
     for generation in &kept[1..] {
-        let Some(json) = previous.and_then(|p| p.generation_json(&generation.id)) else {
-            continue;
-        };
-        let Ok(old) = ManifestRef::from_json(&json) else {
-            continue;
-        };
-        for (_, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
-            let target = staging.join(entry.path.as_str());
-            if !target.exists() {
-                create_parent(&target)?;
-                // A file an old generation lists but the output lacks cannot be restored; the
-                // generation stays recorded and `assetc verify` reports the missing file.
-                let variants = entry.variants.values().map(|v| v.path.as_str());
-                let _ = link_entry(output, staging, entry.path.as_str(), variants);
-            }
+        let linked = previous.and_then(|p| {
+            p.with_generation(&generation.id, |old| {
+                for (_, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
+                    let target = staging.join(entry.path.as_str());
+                    if !target.exists() {
+                        create_parent(&target)?;
+                        // A file an old generation lists but the output lacks cannot be
+                        // restored; the generation stays recorded and `assetc verify`
+                        // reports the missing file.
+                        let variants = entry.variants.values().map(|v| v.path.as_str());
+                        let _ = link_entry(output, staging, entry.path.as_str(), variants);
+                    }
+                }
+                Ok::<(), BuildError>(())
+            })
+        });
+        match linked {
+            None => continue,
+            Some(result) => result?,
         }
         let path = generation_manifest_path(&generation.id);
         link_or_copy(&output.join(&path), &staging.join(&path))?;
@@ -308,12 +311,15 @@ fn write_entry(
 }
 
 /// Hard-links a record file from the current output into the staging tree (copied where
-/// it cannot be linked): records are never changed in place, only replaced.
+/// it cannot be linked): records are never changed in place, only replaced. One there
+/// already (a generation listed twice) is that link: copying onto it would truncate the
+/// live output's file through it.
 fn link_or_copy(from: &Path, to: &Path) -> Result<(), BuildError> {
-    if fs::hard_link(from, to).is_err() {
-        fs::copy(from, to).map_err(BuildError::io(to))?;
+    match fs::hard_link(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(_) => fs::copy(from, to).map(|_| ()).map_err(BuildError::io(to)),
     }
-    Ok(())
 }
 
 /// Hard-links an entry and its variants from the current output into the staging tree. On
@@ -446,6 +452,18 @@ mod tests {
 
     use super::*;
     use assetc_core::Entry;
+
+    #[test]
+    fn a_record_linked_twice_is_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("a.json"), dir.path().join("b.json"));
+        fs::write(&from, "{}").unwrap();
+        link_or_copy(&from, &to).unwrap();
+        // Listed twice: the second is the same link, and the live file keeps its bytes.
+        link_or_copy(&from, &to).unwrap();
+        assert_eq!(fs::read(&from).unwrap(), b"{}");
+        assert_eq!(fs::metadata(&from).unwrap().nlink(), 2);
+    }
 
     /// Appends to the file at `path` in place (same inode).
     fn grow(path: &Path) {

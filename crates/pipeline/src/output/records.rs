@@ -53,7 +53,7 @@ impl Records {
 
     /// What produced the current build's variants (its generation's config key).
     pub fn config_key(&self) -> Option<&str> {
-        self.generations.first().map(|g| g.config.as_str())
+        config_key(&self.generations)
     }
 
     /// Whether the current build holds its renamed files at their logical paths too.
@@ -118,25 +118,27 @@ impl Records {
         // Older generations are read one at a time and borrowed: only an entry the newer
         // ones lack is made owned (a rebuild's older manifests are mostly the same files).
         for generation in self.generations.iter().skip(1) {
-            let Some(json) = self.generation_json(&generation.id) else {
-                continue;
-            };
-            let Ok(manifest) = ManifestRef::from_json(&json) else {
-                continue;
-            };
-            for (_, entry) in &manifest.entries {
-                if !map.contains_key(entry.path.as_str()) {
-                    if let Ok(entry) = entry.to_entry() {
-                        map.insert(Cow::Owned(entry.path.clone()), Cow::Owned(entry));
+            self.with_generation(&generation.id, |manifest| {
+                for (_, entry) in &manifest.entries {
+                    if !map.contains_key(entry.path.as_str()) {
+                        if let Ok(entry) = entry.to_entry() {
+                            map.insert(Cow::Owned(entry.path.clone()), Cow::Owned(entry));
+                        }
                     }
                 }
-            }
+            });
         }
         map
     }
 
+    /// `f` of a kept generation's manifest, borrowed from its JSON; None when it cannot be
+    /// read (as [`Records::generation_manifest`]).
+    pub fn with_generation<T>(&self, id: &str, f: impl FnOnce(&ManifestRef<'_>) -> T) -> Option<T> {
+        with_manifest_at(&self.root.join(generation_manifest_path(id)), f)
+    }
+
     /// The manifest's JSON of a kept generation; None when it cannot be read.
-    pub fn generation_json(&self, id: &str) -> Option<Vec<u8>> {
+    fn generation_json(&self, id: &str) -> Option<Vec<u8>> {
         fs::read(self.root.join(generation_manifest_path(id))).ok()
     }
 }
@@ -157,33 +159,21 @@ impl RecordsJson {
         let Some(manifest) = read_manifest(root)? else {
             return Ok(None);
         };
-        let path = root.join(GENERATIONS_FILE);
-        let generations = match fs::read(&path) {
-            Ok(bytes) => {
-                Generations::from_json(&bytes)
-                    .map_err(|e| BuildError::PreviousManifest {
-                        path: path.clone(),
-                        source: e.into(),
-                    })?
-                    .generations
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(BuildError::Io { path, source: e }),
-        };
         Ok(Some(Self {
             root: root.to_path_buf(),
             manifest,
-            generations,
+            generations: read_generations(root)?,
         }))
     }
 
-    /// Refuses at once what [`RecordsJson::read`] would refuse for what `root` holds (files
-    /// but no manifest), without reading the manifest: a build checks this before its work
-    /// and reads the records after it.
+    /// Refuses at once what [`RecordsJson::read`] would refuse for what `root` holds but
+    /// the manifest's JSON (files but no manifest; a generations record that cannot be
+    /// read), without reading that: a build checks this before its work and reads the
+    /// records after it.
     pub fn probe(root: &Path) -> Result<(), BuildError> {
         let path = root.join(MANIFEST_FILE_NAME);
         match fs::symlink_metadata(&path) {
-            Ok(_) => Ok(()),
+            Ok(_) => read_generations(root).map(drop),
             Err(e) if e.kind() == io::ErrorKind::NotFound => no_build(root),
             Err(e) => Err(BuildError::Io { path, source: e }),
         }
@@ -192,15 +182,19 @@ impl RecordsJson {
     /// The current build's manifest borrowed from its JSON, checked as
     /// [`RecordsJson::parse`] checks it.
     pub fn manifest(&self) -> Result<ManifestRef<'_>, BuildError> {
-        ManifestRef::from_json(&self.manifest).map_err(|e| BuildError::PreviousManifest {
+        ManifestRef::from_json(&self.manifest).map_err(|e| self.manifest_error(e))
+    }
+
+    fn manifest_error(&self, e: assetc_core::manifest::ManifestError) -> BuildError {
+        BuildError::PreviousManifest {
             path: self.root.join(MANIFEST_FILE_NAME),
             source: e.into(),
-        })
+        }
     }
 
     /// What produced the current build's variants (its generation's config key).
     pub fn config_key(&self) -> Option<&str> {
-        self.generations.first().map(|g| g.config.as_str())
+        config_key(&self.generations)
     }
 
     /// The kept generations, newest first; empty when the build has no record.
@@ -210,16 +204,40 @@ impl RecordsJson {
 
     /// The records, with the manifest parsed (owned) and its JSON let go.
     pub fn parse(self) -> Result<Records, BuildError> {
-        let manifest =
-            Manifest::from_json(&self.manifest).map_err(|e| BuildError::PreviousManifest {
-                path: self.root.join(MANIFEST_FILE_NAME),
-                source: e.into(),
-            })?;
+        let manifest = Manifest::from_json(&self.manifest).map_err(|e| self.manifest_error(e))?;
         Ok(Records {
             root: self.root,
             manifest,
             generations: self.generations,
         })
+    }
+}
+
+/// `f` of the manifest at `path`, borrowed from its JSON (read for this call alone: owned,
+/// a manifest is 80 MB at 100,000 files, and a build reads each kept generation's); None
+/// when it cannot be read or is not a manifest of this version.
+pub(crate) fn with_manifest_at<T>(path: &Path, f: impl FnOnce(&ManifestRef<'_>) -> T) -> Option<T> {
+    let json = fs::read(path).ok()?;
+    Some(f(&ManifestRef::from_json(&json).ok()?))
+}
+
+/// The config key of the newest of `generations`.
+fn config_key(generations: &[Generation]) -> Option<&str> {
+    generations.first().map(|g| g.config.as_str())
+}
+
+/// The kept generations `root`'s record lists, newest first; none without a record.
+fn read_generations(root: &Path) -> Result<Vec<Generation>, BuildError> {
+    let path = root.join(GENERATIONS_FILE);
+    match fs::read(&path) {
+        Ok(bytes) => Generations::from_json(&bytes)
+            .map(|g| g.generations)
+            .map_err(|e| BuildError::PreviousManifest {
+                path,
+                source: e.into(),
+            }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(BuildError::Io { path, source: e }),
     }
 }
 

@@ -254,21 +254,21 @@ impl ScanCache {
     /// build used all of it and made nothing (it is then what [`ScanCache::write`] would
     /// write, which at 100,000 files costs half a second), otherwise the cache is written.
     pub fn finish(&self, output: &Path, dir: &Path) -> Result<(), BuildError> {
-        let old = std::mem::take(&mut *lock(&self.old));
-        let used = std::mem::take(&mut *lock(&self.used));
-        let all_used = used.len() == old.scans.len() + old.names.len() + old.notes.len();
-        if self.used().misses == 0 && all_used {
-            drop(old);
+        let whole = {
+            let old = lock(&self.old);
+            let used = lock(&self.used).len();
+            used == old.scans.len() + old.names.len() + old.notes.len()
+        };
+        if self.used().misses == 0 && whole {
             let state = dir.join(STATE_DIR);
             fs::create_dir_all(&state).map_err(BuildError::io(&state))?;
             if fs::hard_link(output.join(CACHE_FILE), dir.join(CACHE_FILE)).is_ok() {
+                *lock(&self.old) = Entries::default();
+                *lock(&self.used) = HashSet::new();
                 return Ok(());
             }
-            // No file to link (a tree without text, whose cache is empty): written.
-            return self.write(dir);
+            // No file to link (none was read), or a file system without links: written.
         }
-        *lock(&self.old) = old;
-        *lock(&self.used) = used;
         self.write(dir)
     }
 
