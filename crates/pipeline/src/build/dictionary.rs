@@ -11,7 +11,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use assetc_core::fingerprint::{hex, sha256};
-use assetc_core::generations::{generation_manifest_path, retain, Generation};
+use assetc_core::generations::{retain, Generation};
 use assetc_core::{strong_etag, Coding, DictCoding, Manifest, Variant, MANIFEST_FILE_NAME};
 use rayon::prelude::*;
 
@@ -306,7 +306,7 @@ fn older_manifests(previous: Option<&Records>, options: &BuildOptions) -> Vec<Pa
         out.push(prev.root().join(MANIFEST_FILE_NAME));
     }
     for g in &kept[1..] {
-        out.push(prev.root().join(generation_manifest_path(&g.id)));
+        out.push(prev.generation_file(&g.id));
     }
     out
 }

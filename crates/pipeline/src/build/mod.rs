@@ -205,10 +205,8 @@ fn build_inner(options: &BuildOptions, progress: &dyn Progress) -> Result<BuildR
     };
     // Compared against the manifest as borrowed from its JSON: a no-op rebuild never makes
     // the owned one (twice the JSON's size).
-    let same_config = previous
-        .as_ref()
-        .is_some_and(|prev| prev.config_key() == Some(config_key.as_str()));
-    if let Some(prev) = previous.as_ref().filter(|_| same_config) {
+    let same_config = |prev: &&RecordsJson| prev.config_key() == Some(config_key.as_str());
+    if let Some(prev) = previous.as_ref().filter(same_config) {
         let old = prev.manifest()?;
         if manifest::unchanged(&nodes, &named, &resolver, &v.base_url, &old) {
             // Nothing to write (a text rewritten anew while naming came out as the output

@@ -168,7 +168,7 @@ pub(crate) fn write_records(
     // An older generation's records are carried over as they are, linked: its manifest is
     // only read (borrowed, one at a time) for the files to link across.
     for generation in &kept[1..] {
-        let linked = previous.and_then(|p| {
+        let Some(linked) = previous.and_then(|p| {
             p.with_generation(&generation.id, |old| {
                 for (_, entry) in old.entries.iter().filter(|(_, e)| e.immutable) {
                     let target = staging.join(entry.path.as_str());
@@ -183,11 +183,10 @@ pub(crate) fn write_records(
                 }
                 Ok::<(), BuildError>(())
             })
-        });
-        match linked {
-            None => continue,
-            Some(result) => result?,
-        }
+        }) else {
+            continue;
+        };
+        linked?;
         let path = generation_manifest_path(&generation.id);
         link_or_copy(&output.join(&path), &staging.join(&path))?;
         // A generation built before assetc kept reference records has none to carry over.

@@ -65,7 +65,7 @@ impl Records {
     /// The manifest of a kept generation; None when it is missing or unreadable (an older
     /// generation's problem never stops the work on the newest).
     pub fn generation_manifest(&self, id: &str) -> Option<Manifest> {
-        Manifest::from_json(&self.generation_json(id)?).ok()
+        Manifest::from_json(&fs::read(self.generation_file(id)).ok()?).ok()
     }
 
     /// The reference record of a kept generation; None when it is missing, unreadable or of
@@ -134,12 +134,12 @@ impl Records {
     /// `f` of a kept generation's manifest, borrowed from its JSON; None when it cannot be
     /// read (as [`Records::generation_manifest`]).
     pub fn with_generation<T>(&self, id: &str, f: impl FnOnce(&ManifestRef<'_>) -> T) -> Option<T> {
-        with_manifest_at(&self.root.join(generation_manifest_path(id)), f)
+        with_manifest_at(&self.generation_file(id), f)
     }
 
-    /// The manifest's JSON of a kept generation; None when it cannot be read.
-    fn generation_json(&self, id: &str) -> Option<Vec<u8>> {
-        fs::read(self.root.join(generation_manifest_path(id))).ok()
+    /// The path of a kept generation's manifest.
+    pub fn generation_file(&self, id: &str) -> PathBuf {
+        self.root.join(generation_manifest_path(id))
     }
 }
 
