@@ -113,16 +113,20 @@ pub(crate) fn load(
     already_hashed: Option<&GlobSet>,
 ) -> Result<(Node, Option<Vec<u8>>), BuildError> {
     let mut format = Format::of(&source.logical);
-    if format.is_text() {
-        let size = fs::metadata(&source.path)
-            .map_err(BuildError::io(&source.path))?
-            .len();
-        if size > MAX_SCANNED_SIZE {
+    // A text is opened once: its size decides whether it is scanned at all.
+    let opened = if format.is_text() {
+        let (file, before) = open_text(&source.path)?;
+        if before.len() > MAX_SCANNED_SIZE {
             format = Format::Opaque;
+            None
+        } else {
+            Some((file, before))
         }
-    }
-    let (content, text) = if format.is_text() {
-        let (text, meta) = read_text(&source.path)?;
+    } else {
+        None
+    };
+    let (content, text) = if let Some((file, before)) = opened {
+        let (text, meta) = read_text_from(file, before, &source.path)?;
         let stamp = meta
             .and_then(|meta| Stamp::settled(&meta, SETTLED))
             .filter(|s| s.size == text.len() as u64);
@@ -278,10 +282,33 @@ pub(crate) fn read_from(
 /// A file's bytes, and its metadata taken once they are read if its stamp did not move
 /// during the read (a stamp the bytes were read under); None if it did.
 fn read_text(path: &Path) -> Result<(Vec<u8>, Option<fs::Metadata>), BuildError> {
-    let mut file = fs::File::open(path).map_err(BuildError::io(path))?;
+    let (file, before) = open_text(path)?;
+    read_text_from(file, before, path)
+}
+
+/// A text opened, with its metadata before any read.
+fn open_text(path: &Path) -> Result<(fs::File, fs::Metadata), BuildError> {
+    let file = fs::File::open(path).map_err(BuildError::io(path))?;
     let before = file.metadata().map_err(BuildError::io(path))?;
+    Ok((file, before))
+}
+
+/// [`read_text`] of a file opened with [`open_text`].
+fn read_text_from(
+    file: fs::File,
+    before: fs::Metadata,
+    path: &Path,
+) -> Result<(Vec<u8>, Option<fs::Metadata>), BuildError> {
     let mut text = Vec::with_capacity(before.len() as usize);
+    // Through `take`: `File::read_to_end` would stat the file and seek to size a buffer
+    // already sized by `before`. One byte past the size still finds a file grown since.
+    let mut file = file.take(before.len() + 1);
     file.read_to_end(&mut text).map_err(BuildError::io(path))?;
+    let mut file = file.into_inner();
+    if text.len() as u64 > before.len() {
+        // Grown during the read: read the rest, and the stamps below disagree.
+        file.read_to_end(&mut text).map_err(BuildError::io(path))?;
+    }
     let after = file.metadata().map_err(BuildError::io(path))?;
     Ok((
         text,
@@ -366,5 +393,28 @@ mod tests {
             .write_all(b"more")
             .unwrap();
         assert!(changed(&node));
+    }
+
+    #[test]
+    fn a_text_grown_while_read_is_read_whole_without_a_stamp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.css");
+        fs::write(&path, "a{}").unwrap();
+        let (file, before) = open_text(&path).unwrap();
+        // Grown between the size taken and the read.
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"b{}c{}")
+            .unwrap();
+        let (text, stamp) = read_text_from(file, before, &path).unwrap();
+        assert_eq!(text, b"a{}b{}c{}");
+        assert!(stamp.is_none());
+        // Unchanged: whole, with the metadata that stands for its bytes.
+        let (file, before) = open_text(&path).unwrap();
+        let (text, stamp) = read_text_from(file, before, &path).unwrap();
+        assert_eq!(text, b"a{}b{}c{}");
+        assert_eq!(stamp.map(|m| m.len()), Some(9));
     }
 }

@@ -404,7 +404,14 @@ fn name_text(
     let node = &ctx.nodes[i];
     let text = node.text()?.expect("a text node has text");
     let rewritten = final_text(ctx, i, &text, names)?;
-    let digest = sha256(&rewritten);
+    // Text that comes out as it went in has the digest it was loaded with (`text` checked
+    // it): hashed once, not twice.
+    let unchanged = rewritten == text;
+    let digest = if unchanged {
+        *node.digest().0
+    } else {
+        sha256(&rewritten)
+    };
     let size = rewritten.len() as u64;
     let head = &rewritten[..rewritten.len().min(1024)];
     let content_type = content_type::content_type(node.source.logical.as_str(), head);
@@ -417,7 +424,7 @@ fn name_text(
         .then(|| integrity(&content_type, &digest, &rewritten));
     // Text that comes out as it went in is not held twice: it is written from the source,
     // verified against this digest as a copied file is.
-    let bytes = if rewritten == text {
+    let bytes = if unchanged {
         FinalBytes::Source
     } else {
         let mut rewritten = rewritten;

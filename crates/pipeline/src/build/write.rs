@@ -232,11 +232,14 @@ fn write_hashed(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<Digest, BuildError> {
     let file = fs::File::create(path).map_err(BuildError::io(path))?;
-    let mut out = Hashing::new(std::io::BufWriter::with_capacity(256 * 1024, file));
-    write(&mut out)
-        .and_then(|()| out.flush())
-        .map_err(BuildError::io(path))?;
-    Ok(out.sha256.finalize().into())
+    // Buffered before the hash: it then sees the buffer's large writes, not serde's small
+    // ones.
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, Hashing::new(file));
+    write(&mut out).map_err(BuildError::io(path))?;
+    let hashed = out
+        .into_inner()
+        .map_err(|e| BuildError::io(path)(e.into_error()))?;
+    Ok(hashed.sha256.finalize().into())
 }
 
 /// What writing an entry produced: its integrity and its variants.
@@ -370,12 +373,48 @@ fn copy_stamped(from: &Path, to: &Path, stamp: Stamp) -> Result<(), BuildError> 
     if !unchanged(&reader)? {
         return Err(changed());
     }
-    let mut writer = fs::File::create(to).map_err(BuildError::io(to))?;
-    let copied = std::io::copy(&mut reader, &mut writer).map_err(BuildError::io(to))?;
+    let writer = fs::File::create(to).map_err(BuildError::io(to))?;
+    let copied = copy_range(&mut reader, &writer, stamp.size()).map_err(BuildError::io(to))?;
     if copied != stamp.size() || !unchanged(&reader)? {
         return Err(changed());
     }
     Ok(())
+}
+
+/// Copies up to `size` bytes from `reader`'s position to `writer`, in the kernel
+/// (`copy_file_range`), falling back to `std::io::copy` where the kernel cannot (another
+/// file system before Linux 5.19, or none supporting it). `std::io::copy` makes the same
+/// call, but stats both files first and reads on to a zero-length end: three system calls
+/// per file that the stamp already answers (a file grown since changed its stamp).
+fn copy_range(reader: &mut fs::File, writer: &fs::File, size: u64) -> std::io::Result<u64> {
+    let mut copied = 0u64;
+    while copied < size {
+        let want = usize::try_from(size - copied)
+            .unwrap_or(usize::MAX)
+            .min(1 << 30);
+        match rustix::fs::copy_file_range(&*reader, None, writer, None, want) {
+            Ok(0) => break,
+            Ok(n) => copied += n as u64,
+            Err(e) if copied == 0 && fallback(e) => {
+                return std::io::copy(reader, &mut &*writer);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(copied)
+}
+
+/// Whether `copy_file_range` failed for want of support rather than for the files.
+fn fallback(e: rustix::io::Errno) -> bool {
+    use rustix::io::Errno;
+    [
+        Errno::XDEV,
+        Errno::NOSYS,
+        Errno::OPNOTSUPP,
+        Errno::INVAL,
+        Errno::PERM,
+    ]
+    .contains(&e)
 }
 
 /// How a copy read through user space is checked to be of the bytes hashed.

@@ -308,12 +308,15 @@ impl ScanCache {
         let write = || -> std::io::Result<()> {
             let file = fs::File::create(&part)?;
             let placeholder = header(&[0; 32]);
-            let mut out = Hashing::new(std::io::BufWriter::with_capacity(256 * 1024, file));
-            out.out.write_all(placeholder.as_bytes())?;
-            out.out.write_all(b"\n")?;
+            let mut file = file;
+            file.write_all(placeholder.as_bytes())?;
+            file.write_all(b"\n")?;
+            // Buffered before the hash: it sees the buffer's large writes, not serde's.
+            let mut out = std::io::BufWriter::with_capacity(256 * 1024, Hashing::new(file));
             serde_json::to_writer(&mut out, &body)?;
-            let digest: Digest = out.sha256.finalize().into();
-            let mut file = out.out.into_inner().map_err(|e| e.into_error())?;
+            let hashed = out.into_inner().map_err(|e| e.into_error())?;
+            let digest: Digest = hashed.sha256.finalize().into();
+            let mut file = hashed.out;
             file.seek(std::io::SeekFrom::Start(0))?;
             file.write_all(header(&digest).as_bytes())
         };
