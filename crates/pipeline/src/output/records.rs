@@ -40,6 +40,13 @@ impl Records {
         RecordsJson::read(root)?.map(RecordsJson::parse).transpose()
     }
 
+    /// These records with the current manifest's entries let go, for a caller that needs
+    /// only the generations and the files on disk.
+    pub(crate) fn without_entries(mut self) -> Self {
+        self.manifest.entries = Default::default();
+        self
+    }
+
     /// [`Records::read`] for a command that needs a build there.
     pub fn open(root: &Path) -> Result<Self, BuildError> {
         Self::read(root)?.ok_or_else(|| BuildError::NotABuild {
