@@ -134,11 +134,29 @@ impl Drop for Staging {
     }
 }
 
+/// Removes the tree at `path`, its top-level entries in parallel: the unlink of every file
+/// of a replaced tree was a tenth of a one-file rebuild, serial, and directories apart do
+/// not contend for one directory's lock. Symbolic links are removed, never followed.
 fn remove_tree(path: &Path) -> io::Result<()> {
-    match fs::remove_dir_all(path) {
+    use rayon::prelude::*;
+
+    let gone = |r: io::Result<()>| match r {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         other => other,
-    }
+    };
+    let entries: Vec<fs::DirEntry> = match fs::read_dir(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(entries) => entries.collect::<io::Result<_>>()?,
+    };
+    entries.par_iter().try_for_each(|entry| {
+        gone(if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())
+        } else {
+            fs::remove_file(entry.path())
+        })
+    })?;
+    gone(fs::remove_dir(path))
 }
 
 /// Swaps two directories atomically (Linux `renameat2(RENAME_EXCHANGE)`).
@@ -197,6 +215,33 @@ mod tests {
             .collect();
         leftovers.sort();
         assert_eq!(leftovers, [".build.assetc-lock", "build"]);
+    }
+
+    #[test]
+    fn a_replaced_tree_is_removed_whole_and_its_links_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (output, elsewhere) = (dir.path().join("build"), dir.path().join("elsewhere"));
+        fs::create_dir_all(elsewhere.join("d")).unwrap();
+        fs::write(elsewhere.join("d/kept"), "kept").unwrap();
+        for d in ["a/b/c", "x", "y/z"] {
+            fs::create_dir_all(output.join(d)).unwrap();
+            fs::write(output.join(d).join("f"), d).unwrap();
+        }
+        fs::write(output.join("top"), "top").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, output.join("link-to-dir")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.join("d"), output.join("x/link")).unwrap();
+
+        let staging = Staging::begin(&output).unwrap();
+        fs::write(staging.dir().join("new"), "new").unwrap();
+        let staged = staging.dir().to_path_buf();
+        staging.commit().unwrap();
+        assert!(!staged.exists(), "the replaced tree is gone");
+        let names: Vec<_> = fs::read_dir(&output)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["new"]);
+        assert_eq!(fs::read(elsewhere.join("d/kept")).unwrap(), b"kept");
     }
 
     #[test]
