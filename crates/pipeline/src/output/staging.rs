@@ -144,6 +144,13 @@ fn remove_tree(path: &Path) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         other => other,
     };
+    // Not followed if it is a link (a leftover's name is only a pattern): removed itself.
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(meta) if !meta.is_dir() => return gone(fs::remove_file(path)),
+        Ok(_) => {}
+    }
     let entries: Vec<fs::DirEntry> = match fs::read_dir(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
@@ -277,8 +284,16 @@ mod tests {
         let output = dir.path().join("out");
         let stale = dir.path().join(".out.assetc-staging-999999");
         fs::create_dir_all(stale.join("x")).unwrap();
+        // A link under a leftover's name is removed, never followed.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::write(elsewhere.join("kept"), "kept").unwrap();
+        let link = dir.path().join(".out.assetc-staging-888888");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
         let staging = Staging::begin(&output).unwrap();
         assert!(!stale.exists());
+        assert!(fs::symlink_metadata(&link).is_err());
+        assert_eq!(fs::read(elsewhere.join("kept")).unwrap(), b"kept");
         staging.commit().unwrap();
         assert!(output.is_dir());
     }
