@@ -244,14 +244,8 @@ fn write_hashed(
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<Digest, BuildError> {
     let file = fs::File::create(path).map_err(BuildError::io(path))?;
-    // Buffered before the hash: it then sees the buffer's large writes, not serde's small
-    // ones.
-    let mut out = std::io::BufWriter::with_capacity(256 * 1024, Hashing::new(file));
-    write(&mut out).map_err(BuildError::io(path))?;
-    let hashed = out
-        .into_inner()
-        .map_err(|e| BuildError::io(path)(e.into_error()))?;
-    Ok(hashed.sha256.finalize().into())
+    let (_, digest) = Hashing::write_through(file, write).map_err(BuildError::io(path))?;
+    Ok(digest)
 }
 
 /// What writing an entry produced: its integrity and its variants.

@@ -306,17 +306,11 @@ impl ScanCache {
         // Streamed (the cache is tens of MB at 100,000 files), hashed on the way, and the
         // first line, of fixed length, written over once the hash is known.
         let write = || -> std::io::Result<()> {
-            let file = fs::File::create(&part)?;
-            let placeholder = header(&[0; 32]);
-            let mut file = file;
-            file.write_all(placeholder.as_bytes())?;
+            let mut file = fs::File::create(&part)?;
+            file.write_all(header(&[0; 32]).as_bytes())?;
             file.write_all(b"\n")?;
-            // Buffered before the hash: it sees the buffer's large writes, not serde's.
-            let mut out = std::io::BufWriter::with_capacity(256 * 1024, Hashing::new(file));
-            serde_json::to_writer(&mut out, &body)?;
-            let hashed = out.into_inner().map_err(|e| e.into_error())?;
-            let digest: Digest = hashed.sha256.finalize().into();
-            let mut file = hashed.out;
+            let (mut file, digest) =
+                Hashing::write_through(file, |out| Ok(serde_json::to_writer(out, &body)?))?;
             file.seek(std::io::SeekFrom::Start(0))?;
             file.write_all(header(&digest).as_bytes())
         };
@@ -338,6 +332,21 @@ impl<W> Hashing<W> {
             out,
             sha256: sha2::Sha256::new(),
         }
+    }
+}
+
+impl<W: Write> Hashing<W> {
+    /// Writes to `out` through `write`, buffered, and returns `out` with the SHA-256 of
+    /// what was written. The buffer is before the hash: it sees the buffer's large writes,
+    /// not serde's small ones.
+    pub fn write_through(
+        out: W,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> std::io::Result<(W, Digest)> {
+        let mut buffered = std::io::BufWriter::with_capacity(256 * 1024, Self::new(out));
+        write(&mut buffered)?;
+        let hashed = buffered.into_inner().map_err(|e| e.into_error())?;
+        Ok((hashed.out, hashed.sha256.finalize().into()))
     }
 }
 
